@@ -1,0 +1,60 @@
+#include "tools/sluicectl/commands.hpp"
+
+#include <array>
+
+namespace sluice::ctl {
+
+namespace {
+
+const std::array command_table{
+    Command{"init", "create a configuration directory with keys for node NAME",
+            R"(Usage: sluicectl [-c DIR | -n NETNAME] init NAME
+
+Creates the configuration directory with tinc.conf (Name = NAME), hosts/NAME, an RSA key
+pair (2048 bits, tinc 1.0's PEM formats, rsa_key.priv) and an Ed25519 key pair for
+sluice's own protocol (ed25519_key.priv). Public keys are appended to hosts/NAME. Refuses
+to touch a directory that already has a tinc.conf. The result runs under tincd 1.0.36 too.
+)",
+            cmd_init},
+    Command{"generate-keys", "make new RSA and Ed25519 key pairs for this node",
+            R"(Usage: sluicectl [-c DIR | -n NETNAME] generate-keys [BITS] [--force]
+
+Makes an RSA key pair (BITS, default 2048, 1024..8192 in multiples of 8) in the PEM
+formats tinc 1.0.36 reads and writes, and an Ed25519 key pair for sluice's own protocol.
+Private keys go to rsa_key.priv (or PrivateKeyFile) and ed25519_key.priv (or
+Ed25519PrivateKeyFile), mode 0600; public keys are appended to hosts/NAME, where older key
+blocks are renamed to "OLD" so that readers take the new ones. An existing private key is
+never overwritten without --force.
+)",
+            cmd_generate_keys},
+    Command{"generate-rsa-keys", "make a new RSA key pair only (tinc 1.0's keys)",
+            R"(Usage: sluicectl [-c DIR | -n NETNAME] generate-rsa-keys [BITS] [--force]
+
+Like generate-keys, for the RSA key pair only.
+)",
+            cmd_generate_rsa_keys},
+    Command{"generate-ed25519-keys", "add an Ed25519 key pair (sluice's protocol) to a tinc node",
+            R"(Usage: sluicectl [-c DIR | -n NETNAME] generate-ed25519-keys [--force]
+
+Like generate-keys, for the Ed25519 key pair only: what a configuration made by tinc needs
+to speak sluice's own protocol with other sluice nodes.
+)",
+            cmd_generate_ed25519_keys},
+    Command{"fsck", "check the configuration directory and keys",
+            R"(Usage: sluicectl [-c DIR | -n NETNAME] fsck
+
+Reads tinc.conf and every host file the way sluiced will, validates every value, loads
+the private keys and checks them against the public keys in hosts/NAME, and lists the
+peers it knows. Prints one line per problem as FILE:LINE: message. Exits 1 on any error;
+warnings (unknown variables, repeats, loose key permissions) do not fail.
+)",
+            cmd_fsck},
+};
+
+}  // namespace
+
+std::span<const Command> commands() {
+    return command_table;
+}
+
+}  // namespace sluice::ctl
