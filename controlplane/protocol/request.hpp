@@ -1,8 +1,10 @@
 // The typed requests of tinc 1.0.36's meta protocol (protocol 17). The codec turns lines
 // into these and back; handlers never see raw strings. Field names follow the spec's
-// request table (tinc-1.0.36-protocol.md, 1.2).
+// request table (tinc-1.0.36-protocol.md, 1.2). Every struct compares with a defaulted ==, so
+// tests and the fuzz target can check parse(format(r)) == r.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -41,6 +43,8 @@ struct IdRequest {
     std::string name;
     int major = 0;
     int minor = 0;  // from "17.7" (tinc 1.1); 1.0 sends "17", read as minor 0
+
+    bool operator==(const IdRequest&) const = default;
 };
 
 struct MetakeyRequest {
@@ -49,35 +53,51 @@ struct MetakeyRequest {
     int mac_length = 0;
     int compression = 0;
     std::vector<std::uint8_t> encrypted_key;  // hex-decoded RSA ciphertext
+
+    bool operator==(const MetakeyRequest&) const = default;
 };
 
 struct ChallengeRequest {
     std::vector<std::uint8_t> challenge;
+
+    bool operator==(const ChallengeRequest&) const = default;
 };
 
 struct ChalReplyRequest {
     std::vector<std::uint8_t> digest;
+
+    bool operator==(const ChalReplyRequest&) const = default;
 };
 
 struct AckRequest {
     std::string port;  // the sender's Port as it configured it (a number or service name)
     int weight = 0;    // milliseconds, the sender's RTT estimate or its Weight
     std::uint32_t options = 0;
+
+    bool operator==(const AckRequest&) const = default;
 };
 
-struct PingRequest {};
-struct PongRequest {};
+struct PingRequest {
+    bool operator==(const PingRequest&) const = default;
+};
+struct PongRequest {
+    bool operator==(const PongRequest&) const = default;
+};
 
 struct AddSubnetRequest {
     std::uint32_t nonce = 0;  // random per origination; printed "%x"
     std::string owner;
     net::Subnet subnet;
+
+    bool operator==(const AddSubnetRequest&) const = default;
 };
 
 struct DelSubnetRequest {
     std::uint32_t nonce = 0;
     std::string owner;
     net::Subnet subnet;
+
+    bool operator==(const DelSubnetRequest&) const = default;
 };
 
 struct AddEdgeRequest {
@@ -88,22 +108,30 @@ struct AddEdgeRequest {
     std::string port;
     std::uint32_t options = 0;
     int weight = 0;
+
+    bool operator==(const AddEdgeRequest&) const = default;
 };
 
 struct DelEdgeRequest {
     std::uint32_t nonce = 0;
     std::string from;
     std::string to;
+
+    bool operator==(const DelEdgeRequest&) const = default;
 };
 
 struct KeyChangedRequest {
     std::uint32_t nonce = 0;
     std::string origin;
+
+    bool operator==(const KeyChangedRequest&) const = default;
 };
 
 struct ReqKeyRequest {
     std::string from;
     std::string to;
+
+    bool operator==(const ReqKeyRequest&) const = default;
 };
 
 struct AnsKeyRequest {
@@ -117,11 +145,15 @@ struct AnsKeyRequest {
     // The reflexive UDP address a relay appends (both or neither).
     std::optional<std::string> address;
     std::optional<std::string> port;
+
+    bool operator==(const AnsKeyRequest&) const = default;
 };
 
 // "17 <length>": the body (exactly length raw bytes) follows the line on the stream.
 struct PacketRequest {
     std::size_t length = 0;
+
+    bool operator==(const PacketRequest&) const = default;
 };
 
 using Request = std::variant<IdRequest, MetakeyRequest, ChallengeRequest, ChalReplyRequest, AckRequest,

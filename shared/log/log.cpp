@@ -5,6 +5,7 @@
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
 
 namespace sluice::log {
 
@@ -15,10 +16,12 @@ std::atomic<int> g_debug_level{0};
 void init(const Options& options) {
     set_debug_level(options.debug_level);
     spdlog::sink_ptr sink;
-    if (options.logfile.empty()) {
-        sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    } else {
+    if (!options.logfile.empty()) {
         sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.logfile, /*truncate=*/false);
+    } else if (options.syslog) {
+        sink = std::make_shared<spdlog::sinks::syslog_sink_mt>(options.name, LOG_PID, LOG_DAEMON, true);
+    } else {
+        sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
     }
     auto logger = std::make_shared<spdlog::logger>(options.name, std::move(sink));
     // Filtering is by tinc debug level in enabled(); spdlog passes everything it is given.

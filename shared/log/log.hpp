@@ -28,7 +28,8 @@ enum class Level : int {
 
 struct Options {
     int debug_level = 0;
-    std::string logfile;  // empty: stderr
+    std::string logfile;  // empty: stderr, or syslog when `syslog` is set
+    bool syslog = false;  // a detached daemon without --logfile logs to syslog, like tincd
     std::string name = "sluice";
 };
 

@@ -99,3 +99,125 @@ in_ns() {
     shift
     ip netns exec "$(ns "$n")" "$@"
 }
+
+# ---- mesh nodes: sluiced or Debian's tincd, each in its own namespace -------------------
+# Configuration directories live in $TMP/NAME; logs in $TMP/NAME.log. SLUICECTL and SLUICED
+# must point at the binaries under test.
+
+declare -A NODE_KIND=()
+
+# node NAME KIND UNDERLAY_ADDRESS OVERLAY_ADDRESS: makes the configuration with sluicectl
+# init (for tinc nodes too: those files are tinc's formats), with Address and a /32 Subnet.
+# tinc nodes get a tun device whose tinc-up puts OVERLAY_ADDRESS/24 on it.
+node() {
+    local name=$1 kind=$2 underlay=$3 overlay=$4
+    NODE_KIND[$name]=$kind
+    "$SLUICECTL" -c "$TMP/$name" init "$name" >/dev/null
+    printf 'Address = %s\nSubnet = %s/32\n' "$underlay" "$overlay" >>"$TMP/$name/hosts/$name"
+    if [[ $kind == tinc ]]; then
+        printf '#!/bin/sh\nip addr add %s/24 dev "$INTERFACE"\nip link set "$INTERFACE" up\n' "$overlay" \
+            >"$TMP/$name/tinc-up"
+        chmod +x "$TMP/$name/tinc-up"
+    fi
+}
+
+# share_hosts: every node gets every node's host file.
+share_hosts() {
+    local a b
+    for a in "${!NODE_KIND[@]}"; do
+        for b in "${!NODE_KIND[@]}"; do
+            [[ $a == "$b" ]] || cp "$TMP/$b/hosts/$b" "$TMP/$a/hosts/$b"
+        done
+    done
+}
+
+connect_to() { printf 'ConnectTo = %s\n' "$2" >>"$TMP/$1/tinc.conf"; }
+
+declare -A NODE_PID=()
+
+# start NAME: runs the node's daemon in namespace NAME, in the foreground, logging to a file.
+start() {
+    local name=$1
+    if [[ ${NODE_KIND[$name]} == tinc ]]; then
+        spawn "$name" tincd -c "$TMP/$name" -D -d5 --logfile="$TMP/$name.log" --pidfile="$TMP/$name.pid"
+    else
+        spawn "$name" "$SLUICED" -c "$TMP/$name" -D -d5 --logfile="$TMP/$name.log"
+    fi
+    NODE_PID[$name]=${PIDS[-1]}
+    wait_for 20 "$name is ready" grep -q "Ready" "$TMP/$name.log"
+}
+
+# stop_hard NAME: SIGKILL, as a crash would.
+stop_hard() {
+    kill -9 "${NODE_PID[$1]}" 2>/dev/null || true
+    wait "${NODE_PID[$1]}" 2>/dev/null || true
+    rm -f "$TMP/$1.pid" "$TMP/$1/sluiced.pid" "$TMP/$1/sluiced.socket"
+}
+
+# tinc_dump NAME: asks tincd for its graph (SIGUSR2) and prints that dump from its log.
+tinc_dump() {
+    local name=$1 before
+    before=$(grep -c "End of subnet list" "$TMP/$name.log" || true)
+    kill -USR2 "$(cat "$TMP/$name.pid")"
+    local deadline=$((SECONDS + 10))
+    while (($(grep -c "End of subnet list" "$TMP/$name.log" || true) <= before)); do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.1
+    done
+    # The last dump in the log: from its last "Nodes:" line to the end.
+    local start
+    start=$(grep -n "Nodes:$" "$TMP/$name.log" | tail -n 1 | cut -d: -f1)
+    tail -n +"$start" "$TMP/$name.log" | sed -n '1,/End of subnet list/p'
+}
+
+# tinc_status A B: the hex status tincd A shows for node B in a fresh dump (empty if none).
+tinc_status() {
+    tinc_dump "$1" | grep " $2 at " | sed -n 's/.* status \([0-9a-f]*\) .*/\1/p' | tail -n 1
+}
+
+# sees_reachable A B: node A considers node B reachable (tinc: status bit 0x10).
+sees_reachable() {
+    local a=$1 b=$2
+    if [[ ${NODE_KIND[$a]} == tinc ]]; then
+        local s
+        s=$(tinc_status "$a" "$b")
+        [[ -n $s ]] && (((0x$s & 0x10) != 0))
+    else
+        "$SLUICECTL" -c "$TMP/$a" dump nodes --json | grep -q "\"name\": \"$b\", \"reachable\": true"
+    fi
+}
+
+sees_unreachable() { ! sees_reachable "$@"; }
+
+# knows_subnet A OWNER SUBNET: node A has OWNER's SUBNET (e.g. 198.19.0.2/32).
+knows_subnet() {
+    local a=$1 owner=$2 subnet=$3
+    if [[ ${NODE_KIND[$a]} == tinc ]]; then
+        tinc_dump "$a" | grep -q " $subnet#[0-9]* owner $owner\$"
+    else
+        "$SLUICECTL" -c "$TMP/$a" dump subnets --json | grep -q "\"owner\": \"$owner\", \"subnet\": \"$subnet\""
+    fi
+}
+
+# has_key A B: A holds a valid key for sending to B (tinc: status bit 0x02).
+has_key() {
+    local a=$1 b=$2
+    if [[ ${NODE_KIND[$a]} == tinc ]]; then
+        local s
+        s=$(tinc_status "$a" "$b")
+        [[ -n $s ]] && (((0x$s & 0x02) != 0))
+    else
+        "$SLUICECTL" -c "$TMP/$a" dump nodes --json | grep -q "\"name\": \"$b\".*\"key_valid\": true"
+    fi
+}
+
+# no_errors NAME...: the nodes' logs hold no error about keys, requests or authentication.
+no_errors() {
+    local name
+    for name in "$@"; do
+        if grep -Ei "error|invalid|bogus|unauthorized|wrong|failed" "$TMP/$name.log" |
+            grep -Eiv "Error while connecting|connection refused|Could not set up a meta connection"; then
+            die "$name logged errors (above)"
+        fi
+    done
+}

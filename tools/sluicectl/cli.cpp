@@ -18,6 +18,7 @@ constexpr std::string_view global_usage = R"(Usage: sluicectl [GLOBAL OPTIONS] C
 Global options:
   -c, --config=DIR   configuration directory (default /etc/sluice)
   -n, --net=NETNAME  use /etc/sluice/NETNAME
+      --pidfile=FILE the running daemon's pid file (its control socket is beside it)
   -h, --help         show this help; `sluicectl COMMAND --help` shows a command's help
       --version      show the version
 
@@ -78,6 +79,8 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
             confdir = value;
         } else if (take_value(argv, i, "-n", "--net", value, missing)) {
             globals.netname = value;
+        } else if (take_value(argv, i, "--pidfile", "--pidfile", value, missing)) {
+            globals.pidfile = value;
         } else if (missing) {
             fmt::print(err, "sluicectl: option {} needs a value\n", a);
             return exit_usage;
@@ -117,6 +120,7 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
     }
     if (confdir) {
         globals.confdir = *confdir;
+        globals.confdir_given = true;
     } else if (globals.netname) {
         auto dir = config::netname_dir(*globals.netname);
         if (!dir) {

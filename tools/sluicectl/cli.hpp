@@ -17,6 +17,8 @@ enum ExitCode : int { exit_ok = 0, exit_failure = 1, exit_usage = 2 };
 struct Globals {
     std::filesystem::path confdir;  // from -c DIR, -n NETNAME, or the default
     std::optional<std::string> netname;
+    bool confdir_given = false;          // -c DIR was used
+    std::optional<std::string> pidfile;  // --pidfile=FILE: find the daemon's socket next to it
 };
 
 // What a command gets: its own arguments (after the command name) and streams to write to,

@@ -49,6 +49,24 @@ peers it knows. Prints one line per problem as FILE:LINE: message. Exits 1 on an
 warnings (unknown variables, repeats, loose key permissions) do not fail.
 )",
             cmd_fsck},
+    Command{
+        "dump", "show the running daemon's nodes, edges, subnets or connections",
+        R"(Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] dump nodes|edges|subnets|connections [--json]
+
+Asks the running sluiced over its control socket (beside its pid file) and prints a table,
+or JSON with --json:
+  nodes:       name, reachable, via, nexthop, address, port, options, key_valid
+  edges:       from, to, address, port, weight, options
+  subnets:     owner, subnet, weight
+  connections: name, address, port, status
+)",
+        cmd_dump},
+    Command{"pid", "print the running daemon's process ID",
+            "Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] pid\n", cmd_pid},
+    Command{"reload", "make the running daemon reread its configuration (like SIGHUP)",
+            "Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] reload\n", cmd_reload},
+    Command{"stop", "stop the running daemon",
+            "Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] stop\n", cmd_stop},
 };
 
 }  // namespace

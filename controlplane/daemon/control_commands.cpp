@@ -1,0 +1,64 @@
+#include "controlplane/daemon/control_commands.hpp"
+
+#include <fmt/format.h>
+
+namespace sluice::daemon {
+
+namespace {
+
+std::string row(std::initializer_list<std::string> fields) {
+    std::string s;
+    for (const auto& f : fields) {
+        if (!s.empty()) s += '\t';
+        s += f.empty() ? "-" : f;
+    }
+    return s;
+}
+
+std::string yes_no(bool b) {
+    return b ? "yes" : "no";
+}
+
+}  // namespace
+
+io::ControlResponse dump(std::string_view what, const mesh::Mesh& mesh,
+                         const std::vector<ConnectionView>& connections) {
+    io::ControlResponse r;
+    const graph::Graph& g = mesh.graph();
+    if (what == "nodes") {
+        r.lines.push_back(
+            row({"name", "reachable", "via", "nexthop", "address", "port", "options", "key_valid"}));
+        for (const auto& [name, n] : g.nodes()) {
+            const bool self = name == g.self_name();
+            const mesh::NodeKeys* keys = mesh.keys_of(name);
+            const bool key_valid = self || (keys != nullptr && keys->outbound.has_value());
+            r.lines.push_back(
+                row({name, yes_no(n.reachable), n.reachable ? n.via : "", n.reachable ? n.nexthop : "",
+                     self ? "MYSELF" : n.udp_address, self ? "" : n.udp_port, fmt::format("{:x}", n.options),
+                     yes_no(key_valid)}));
+        }
+    } else if (what == "edges") {
+        r.lines.push_back(row({"from", "to", "address", "port", "weight", "options"}));
+        for (const auto& [name, n] : g.nodes())
+            for (const auto& [to, e] : g.edges_of(name))
+                r.lines.push_back(row({e.from, e.to, e.address, e.port, std::to_string(e.weight),
+                                       fmt::format("{:x}", e.options)}));
+    } else if (what == "subnets") {
+        r.lines.push_back(row({"owner", "subnet", "weight"}));
+        for (const auto& [name, n] : g.nodes())
+            for (const auto& s : g.subnets_of(name)) {
+                std::string text = s.to_string();
+                text = text.substr(0, text.find('#'));
+                r.lines.push_back(row({name, text, std::to_string(s.weight)}));
+            }
+    } else if (what == "connections") {
+        r.lines.push_back(row({"name", "address", "port", "status"}));
+        for (const auto& c : connections) r.lines.push_back(row({c.name, c.address, c.port, c.status}));
+    } else {
+        return io::ControlResponse::failure(
+            fmt::format("unknown dump \"{}\" (nodes, edges, subnets or connections)", what));
+    }
+    return r;
+}
+
+}  // namespace sluice::daemon

@@ -1,0 +1,28 @@
+// The read-only control-socket commands ("dump nodes|edges|subnets|connections") answered
+// from the mesh's state. Pure: the daemon passes what it has.
+//
+// Answer format: tab-separated records, the first payload line naming the columns, so
+// that sluicectl can print a table or JSON without the daemon knowing which. Values never
+// contain tabs or newlines (the codec refuses control characters in every field).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "controlplane/io/unix_socket.hpp"
+#include "controlplane/mesh/mesh.hpp"
+
+namespace sluice::daemon {
+
+struct ConnectionView {
+    std::string name;  // empty before the peer's ID
+    std::string address;
+    std::string port;
+    std::string status;  // "connecting", "authenticating", "active"
+};
+
+[[nodiscard]] io::ControlResponse dump(std::string_view what, const mesh::Mesh& mesh,
+                                       const std::vector<ConnectionView>& connections);
+
+}  // namespace sluice::daemon

@@ -1,0 +1,128 @@
+#include "controlplane/daemon/daemon_settings.hpp"
+
+#include "controlplane/meta/algorithms.hpp"
+#include "controlplane/protocol/constants.hpp"
+#include "shared/util/text.hpp"
+
+namespace sluice::daemon {
+
+std::string default_pidfile(const std::optional<std::string>& netname,
+                            const std::optional<std::string>& confdir) {
+    if (netname) return "/run/sluice." + *netname + ".pid";
+    if (confdir) return *confdir + "/sluiced.pid";
+    return "/run/sluice.pid";
+}
+
+std::string control_socket_for(const std::string& pidfile) {
+    std::string base = pidfile;
+    if (base.ends_with(".pid")) base.resize(base.size() - 4);
+    return base + ".socket";
+}
+
+std::string default_logfile(const std::optional<std::string>& netname) {
+    return netname ? "/var/log/sluice." + *netname + ".log" : "/var/log/sluice.log";
+}
+
+Result<DaemonSettings> make_settings(const config::ConfigDir& dir,
+                                     const controlplane::DaemonOptions& options) {
+    DaemonSettings s;
+    const config::Config& c = dir.server;
+    s.name = dir.name;
+    s.netname = options.netname.value_or("");
+    s.confdir = dir.directory;
+    s.pidfile = options.pidfile.value_or(default_pidfile(options.netname, options.confdir));
+    s.control_socket = control_socket_for(s.pidfile);
+    if (options.logfile)
+        s.logfile = options.logfile->empty() ? default_logfile(options.netname) : *options.logfile;
+
+    auto port = c.get_string("Port", "655");
+    if (!port) return fail(port.error());
+    s.port = *port;
+    auto family = c.get_choice("AddressFamily", "any", std::vector<std::string_view>{"any", "ipv4", "ipv6"});
+    if (!family) return fail(family.error());
+    auto parsed_family = io::parse_address_family(*family);
+    if (!parsed_family) return fail(parsed_family.error());
+    s.address_family = *parsed_family;
+    for (const config::Entry* e : c.all("BindToAddress")) {
+        auto parts = text::split_whitespace(e->value);
+        io::BindAddress b;
+        b.host = std::string(parts.empty() ? "" : parts[0]);
+        if (parts.size() > 1) b.port = std::string(parts[1]);
+        s.bind_addresses.push_back(std::move(b));
+    }
+    for (const config::Entry* e : c.all("ConnectTo")) {
+        if (e->value == dir.name) continue;
+        s.connect_to.push_back(e->value);
+    }
+    auto subnets = c.get_subnets();
+    if (!subnets) return fail(subnets.error());
+    s.subnets = std::move(*subnets);
+
+    auto cipher = c.get_string("Cipher", meta::default_udp_cipher_name);
+    auto digest = c.get_string("Digest", meta::default_udp_digest_name);
+    auto mac_length = c.get_int("MACLength", meta::default_mac_length, 0, 64);
+    auto compression =
+        c.get_int("Compression", meta::default_compression, 0, protocol::max_compression_level);
+    if (!cipher) return fail(cipher.error());
+    if (!digest) return fail(digest.error());
+    if (!mac_length) return fail(mac_length.error());
+    if (!compression) return fail(compression.error());
+    auto key_settings = meta::make_legacy_key_settings(*cipher, *digest, *mac_length, *compression);
+    if (!key_settings) return fail(key_settings.error());
+    s.key_settings = *key_settings;
+    auto cipher_info = meta::cipher_by_name(*cipher);
+    if (!cipher_info) return fail(cipher_info.error());
+    s.udp_cipher_key_length = cipher_info->key_length;
+
+    auto indirect = c.get_bool("IndirectData", false);
+    auto tcponly = c.get_bool("TCPOnly", false);
+    auto pmtu = c.get_bool("PMTUDiscovery", true);
+    auto clamp = c.get_bool("ClampMSS", true);
+    for (const auto* r : {&indirect, &tcponly, &pmtu, &clamp})
+        if (!*r) return fail(r->error());
+    if (*indirect) s.options |= protocol::option_indirect;
+    if (*tcponly) s.options |= protocol::option_tcponly | protocol::option_indirect;
+    if (*pmtu && !*tcponly) s.options |= protocol::option_pmtu_discovery;
+    if (*clamp) s.options |= protocol::option_clamp_mss;
+    // Until sluice-dp attaches, this node has no UDP path at all: unless the configuration
+    // says TCPOnly explicitly, say so the way tinc understands (TCPOnly), so that peers send
+    // it PACKETs instead of UDP that nobody reads, and skip PMTU discovery, which needs UDP.
+    if (c.first("TCPOnly") == nullptr) {
+        s.options = (s.options | protocol::option_tcponly | protocol::option_indirect) &
+                    ~protocol::option_pmtu_discovery;
+        s.tcponly_forced = true;
+    }
+
+    auto ping_interval = c.get_int("PingInterval", 60, 1, 86400);
+    if (!ping_interval) return fail(ping_interval.error());
+    auto ping_timeout = c.get_int("PingTimeout", 5, 1, 86400);
+    if (!ping_timeout) return fail(ping_timeout.error());
+    s.ping_interval = seconds(*ping_interval);
+    s.ping_timeout = seconds(std::min(*ping_timeout, *ping_interval));
+    auto key_expire = c.get_int("KeyExpire", 3600, 1, 1 << 30);
+    if (!key_expire) return fail(key_expire.error());
+    s.key_expire = seconds(*key_expire);
+    auto max_timeout = c.get_int("MaxTimeout", 900, 1, 1 << 30);
+    if (!max_timeout) return fail(max_timeout.error());
+    s.max_timeout = seconds(*max_timeout);
+    auto interpreter = c.get_string("ScriptsInterpreter", "");
+    if (!interpreter) return fail(interpreter.error());
+    s.scripts_interpreter = *interpreter;
+    return s;
+}
+
+std::vector<PeerAddress> peer_addresses(const config::ConfigDir& dir, const std::string& name) {
+    std::vector<PeerAddress> out;
+    const config::Config* host = dir.host(name);
+    if (host == nullptr) return out;
+    std::string default_port = "655";
+    if (auto port = host->get_string("Port", "655")) default_port = *port;
+    for (const config::Entry* e : host->all("Address")) {
+        auto parts = text::split_whitespace(e->value);
+        if (parts.empty()) continue;
+        out.push_back({std::string(parts[0]), parts.size() > 1 ? std::string(parts[1]) : default_port});
+    }
+    return out;
+}
+
+}  // namespace sluice::daemon

@@ -1,0 +1,152 @@
+// Commands that talk to a running sluiced over its control socket: dump, pid, reload, stop.
+#include <ostream>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include "controlplane/daemon/daemon_settings.hpp"
+#include "controlplane/io/unix_socket.hpp"
+#include "shared/util/text.hpp"
+#include "tools/sluicectl/commands.hpp"
+
+namespace sluice::ctl {
+
+namespace {
+
+std::string socket_path(const Context& c) {
+    const std::string pidfile =
+        c.globals.pidfile
+            ? *c.globals.pidfile
+            : daemon::default_pidfile(c.globals.netname,
+                                      c.globals.confdir_given
+                                          ? std::optional<std::string>(c.globals.confdir.string())
+                                          : std::nullopt);
+    return daemon::control_socket_for(pidfile);
+}
+
+Result<io::ControlResponse> ask(const Context& c, std::string_view request) {
+    auto response = io::control_request(socket_path(c), request);
+    if (!response) return fail(response.error());
+    if (!response->ok) return fail("sluiced: {}", response->error);
+    return *response;
+}
+
+std::vector<std::string> split_tabs(const std::string& line) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (;;) {
+        std::size_t tab = line.find('\t', start);
+        out.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+        if (tab == std::string::npos) return out;
+        start = tab + 1;
+    }
+}
+
+std::string json_string(const std::string& s) {
+    std::string out = "\"";
+    for (char ch : s) {
+        if (ch == '"' || ch == '\\') out += '\\';
+        out += ch;
+    }
+    return out + "\"";
+}
+
+// Columns with typed JSON values; everything else is a string ("-" means empty/null).
+std::string json_value(const std::string& column, const std::string& value) {
+    if (column == "reachable" || column == "key_valid") return value == "yes" ? "true" : "false";
+    if (column == "weight") return value;
+    if (value == "-") return "null";
+    return json_string(value);
+}
+
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> widths;
+    for (const auto& r : rows)
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            if (widths.size() <= i) widths.push_back(0);
+            widths[i] = std::max(widths[i], r[i].size());
+        }
+    for (const auto& r : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            line += i + 1 < r.size() ? fmt::format("{:<{}}  ", r[i], widths[i]) : r[i];
+        }
+        fmt::print(out, "{}\n", line);
+    }
+}
+
+}  // namespace
+
+int cmd_dump(Context& c) {
+    bool json = false;
+    std::string what;
+    for (const auto& a : c.args) {
+        if (a == "--json") {
+            json = true;
+        } else if (what.empty()) {
+            what = a;
+        } else {
+            fmt::print(c.err, "sluicectl dump: unexpected argument {}\n", text::quote(a));
+            return exit_usage;
+        }
+    }
+    if (what != "nodes" && what != "edges" && what != "subnets" && what != "connections") {
+        fmt::print(c.err, "sluicectl dump: expected nodes, edges, subnets or connections\n");
+        return exit_usage;
+    }
+    auto response = ask(c, "dump " + what);
+    if (!response) {
+        fmt::print(c.err, "sluicectl dump: {}\n", response.error().message);
+        return exit_failure;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& line : response->lines) rows.push_back(split_tabs(line));
+    if (rows.empty()) return exit_ok;
+    if (!json) {
+        print_table(c.out, rows);
+        return exit_ok;
+    }
+    const auto& header = rows.front();
+    std::string out = "[";
+    for (std::size_t r = 1; r < rows.size(); ++r) {
+        out += r == 1 ? "\n  {" : ",\n  {";
+        for (std::size_t i = 0; i < header.size() && i < rows[r].size(); ++i) {
+            if (i) out += ", ";
+            out += json_string(header[i]) + ": " + json_value(header[i], rows[r][i]);
+        }
+        out += "}";
+    }
+    out += rows.size() > 1 ? "\n]\n" : "]\n";
+    c.out << out;
+    return exit_ok;
+}
+
+int cmd_pid(Context& c) {
+    auto response = ask(c, "pid");
+    if (!response) {
+        fmt::print(c.err, "sluicectl pid: {}\n", response.error().message);
+        return exit_failure;
+    }
+    for (const auto& l : response->lines) fmt::print(c.out, "{}\n", l);
+    return exit_ok;
+}
+
+int cmd_reload(Context& c) {
+    auto response = ask(c, "reload");
+    if (!response) {
+        fmt::print(c.err, "sluicectl reload: {}\n", response.error().message);
+        return exit_failure;
+    }
+    return exit_ok;
+}
+
+int cmd_stop(Context& c) {
+    auto response = ask(c, "stop");
+    if (!response) {
+        fmt::print(c.err, "sluicectl stop: {}\n", response.error().message);
+        return exit_failure;
+    }
+    return exit_ok;
+}
+
+}  // namespace sluice::ctl
