@@ -156,6 +156,12 @@ void Daemon::accept_from(std::size_t index) {
         }
         if (!*accepted) return;
         auto& a = **accepted;
+        if (!throttle_.admit(a.peer, loop_->now())) {
+            log::at(Level::connections, "Tarpitting connection from {}: too many connections",
+                    io::format_address(a.peer));
+            tarpit_.hold(std::move(a.fd));
+            continue;
+        }
         const mesh::ConnectionId id = add_connection(std::move(a.fd), a.peer, false, "");
         if (id != 0) log::at(Level::connections, "Connection from {}", connections_.at(id)->label());
     }
@@ -191,7 +197,7 @@ mesh::ConnectionId Daemon::add_connection(io::Fd fd, const io::SocketAddress& pe
         loop_->add_timer(c->created + std::max(settings_.ping_timeout, Duration(seconds(5))), [this, id] {
             auto it = connections_.find(id);
             if (it != connections_.end() && !it->second->meta->active())
-                close_connection(id, "timeout during authentication");
+                close_connection(id, "timeout during authentication", /*tarpit=*/true);
         });
     Connection& ref = *c;
     connections_.emplace(id, std::move(c));
@@ -260,7 +266,9 @@ void Daemon::handle_events(Connection& c, std::vector<session::Event> events) {
         } else if (auto* p = std::get_if<session::ReceivedPacket>(&event)) {
             apply(mesh_->packet_received(c.id, p->frame));
         } else if (auto* closed = std::get_if<session::Closed>(&event)) {
-            close_connection(c.id, closed->reason);
+            // A peer broke the protocol or failed authentication: always worth a log line.
+            if (!closed->tarpit) log::warn("Closing connection with {}: {}", c.label(), closed->reason);
+            close_connection(c.id, closed->reason, closed->tarpit);
             return;
         }
     }
@@ -311,13 +319,18 @@ void Daemon::apply(mesh::Actions actions) {
     }
 }
 
-void Daemon::close_connection(mesh::ConnectionId id, const std::string& reason) {
+void Daemon::close_connection(mesh::ConnectionId id, const std::string& reason, bool tarpit) {
     auto it = connections_.find(id);
     if (it == connections_.end() || it->second->closing) return;
     Connection& c = *it->second;
     c.closing = true;
     loop_->cancel_timer(c.auth_timer);
-    log::at(Level::connections, "Closing connection with {}: {}", c.label(), reason);
+    if (tarpit && !c.outgoing && !c.meta->active()) {
+        log::error("Refusing connection from {}: {} (tarpitted)", c.label(), reason);
+        tarpit_.hold(c.stream->take_fd());
+    } else {
+        log::at(Level::connections, "Closing connection with {}: {}", c.label(), reason);
+    }
     const bool was_outgoing = c.outgoing;
     const std::string outgoing_name = c.outgoing_name;
     closed_.push_back(std::move(it->second));

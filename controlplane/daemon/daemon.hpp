@@ -15,6 +15,7 @@
 #include "controlplane/io/script_runner.hpp"
 #include "controlplane/io/socket.hpp"
 #include "controlplane/io/stream.hpp"
+#include "controlplane/io/tarpit.hpp"
 #include "controlplane/io/unix_socket.hpp"
 #include "controlplane/mesh/mesh.hpp"
 #include "controlplane/session/meta_connection.hpp"
@@ -78,7 +79,9 @@ private:
     void handle_events(Connection& c, std::vector<session::Event> events);
     void apply(mesh::Actions actions);
     void flush(Connection& c);
-    void close_connection(mesh::ConnectionId id, const std::string& reason);
+    // `tarpit`: keep the socket open but unread, as tinc does after a failed incoming
+    // handshake, so a prober gets no quick answer to retry on.
+    void close_connection(mesh::ConnectionId id, const std::string& reason, bool tarpit = false);
     void reap_closed();
 
     void start_outgoing(const std::string& name);
@@ -105,6 +108,8 @@ private:
     std::optional<io::PidFile> pidfile_;
     std::unique_ptr<io::ControlServer> control_;
     std::vector<io::Listener> listeners_;
+    io::AcceptThrottle throttle_;
+    io::Tarpit tarpit_;
     std::map<mesh::ConnectionId, std::unique_ptr<Connection>> connections_;
     std::vector<std::unique_ptr<Connection>> closed_;
     std::map<std::string, Outgoing> outgoing_;

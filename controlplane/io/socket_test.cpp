@@ -97,23 +97,23 @@ TEST_CASE("numeric addresses resolve, filtered by address family") {
 }
 
 TEST_CASE("listeners report the syscall and address on failure") {
-    // Documentation prefixes (TEST-NET-2 and -3) that no interface here carries.
-    auto fd = open_tcp_listener(v4("198.51.100.1", 655));
+    // Addresses from the project's test range that no interface of this namespace carries.
+    auto fd = open_tcp_listener(v4("198.18.254.1", 655));
     REQUIRE_FALSE(fd.has_value());
-    CHECK(fd.error().message == "bind 198.51.100.1 port 655: Cannot assign requested address");
+    CHECK(fd.error().message == "bind 198.18.254.1 port 655: Cannot assign requested address");
 
     ListenOptions options;
     options.family = AddressFamily::ipv4;
-    options.bind_addresses = {{"198.51.100.1", ""}, {"203.0.113.1", "656"}};
+    options.bind_addresses = {{"198.18.254.1", ""}, {"198.18.254.2", "656"}};
     auto none = open_tcp_listeners(options);
     REQUIRE_FALSE(none.has_value());
     CHECK(none.error().message ==
-          "no listening socket could be opened: bind 198.51.100.1 port 655: Cannot assign requested address; "
-          "bind 203.0.113.1 port 656: Cannot assign requested address");
+          "no listening socket could be opened: bind 198.18.254.1 port 655: Cannot assign requested address; "
+          "bind 198.18.254.2 port 656: Cannot assign requested address");
 }
 
 TEST_CASE("IPv4 and IPv6 listeners share a port") {
-    auto four = open_tcp_listener(v4("127.0.0.1", 0));
+    auto four = open_tcp_listener(v4("0.0.0.0", 0));
     REQUIRE(four.has_value());
     const std::uint16_t port = port_of(four->get());
     int one = 0;

@@ -36,7 +36,13 @@ Stream::Stream(EventLoop& loop, Fd fd, StreamOptions options, StreamCallbacks ca
       is_socket_(is_socket) {}
 
 Stream::~Stream() {
-    loop_.remove(fd_.get());
+    if (fd_) loop_.remove(fd_.get());
+}
+
+Fd Stream::take_fd() {
+    if (fd_) loop_.remove(fd_.get());
+    failed_ = true;  // nothing is read or written through this stream any more
+    return std::move(fd_);
 }
 
 Result<ReadResult> Stream::read_some(std::span<std::uint8_t> buffer) {

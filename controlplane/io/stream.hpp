@@ -118,6 +118,9 @@ public:
 
     [[nodiscard]] const StreamCounters& counters() const { return counters_; }
     [[nodiscard]] int fd() const { return fd_.get(); }
+    // Unregisters the descriptor and hands it over (for the tarpit); the stream is then
+    // inert and only waits to be destroyed.
+    [[nodiscard]] Fd take_fd();
     [[nodiscard]] const std::string& name() const { return options_.name; }
 
 private:

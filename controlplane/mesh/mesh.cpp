@@ -103,6 +103,7 @@ Actions Mesh::connection_activated(ConnectionId id, const session::Activated& ac
     n.pinged = false;
     n.outgoing = outgoing;
     log::at(Level::connections, "Connection with {} ({} port {}) activated", n.name, n.address, n.port);
+    seen_.forget_originated_by(n.name);
 
     send_snapshot(id, out);
 

@@ -22,6 +22,12 @@ public:
     // every PingTimeout). Returns how many were forgotten.
     std::size_t age(TimePoint now, Duration lifetime);
 
+    // Forgets the lines `node` originated (ADD/DEL_SUBNET and KEY_CHANGED it owns, ADD/DEL_EDGE
+    // from it). Called when a node connects afresh: tincd seeds rand() with the time, so a
+    // tincd restarted within the same second floods byte-identical lines (same nonces), which
+    // the cache would otherwise drop for a minute and leave the node unreachable.
+    std::size_t forget_originated_by(std::string_view node);
+
     [[nodiscard]] std::size_t size() const { return first_seen_.size(); }
 
 private:

@@ -313,6 +313,15 @@ void MetaConnection::queue_line(std::string_view line) {
     }
 }
 
+void MetaConnection::send_raw_for_tests(std::string_view bytes) {
+    const std::size_t start = output_.size();
+    output_.insert(output_.end(), bytes.begin(), bytes.end());
+    if (outbound_) {
+        std::span<std::uint8_t> tail(output_.data() + start, bytes.size());
+        (void)outbound_->apply(tail, tail);
+    }
+}
+
 std::vector<std::uint8_t> MetaConnection::take_output() {
     std::vector<std::uint8_t> out;
     out.swap(output_);

@@ -91,6 +91,11 @@ public:
     Status send_line(std::string_view line);
     Status send_packet(std::span<const std::uint8_t> frame);
 
+    // TEST HOOK, never used by the daemon: queues `bytes` exactly as given (no newline added,
+    // nothing validated), encrypted once our METAKEY has gone out. tests/tools/meta_peer uses
+    // it to play a peer that sends malformed requests a well-behaved sender would refuse.
+    void send_raw_for_tests(std::string_view bytes);
+
     // Bytes ready for the socket (encrypted where the stream is); empties the queue.
     [[nodiscard]] std::vector<std::uint8_t> take_output();
     [[nodiscard]] std::size_t pending_output() const { return output_.size(); }

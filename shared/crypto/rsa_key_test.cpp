@@ -220,7 +220,7 @@ TEST_CASE("parse_public_pem finds the current key in a host file") {
 
     SECTION("PKCS#1 after an OLD block, between config lines") {
         const std::string host =
-            "Address = 198.18.0.1\nPort = 655\n\n" + old_block + "\n" + pub + "Subnet = 10.0.0.1/32\n";
+            "Address = 198.18.0.1\nPort = 655\n\n" + old_block + "\n" + pub + "Subnet = 198.19.0.1/32\n";
         auto parsed = RsaKey::parse_public_pem(host);
         REQUIRE(parsed);
         CHECK(parsed->matches(key));

@@ -194,12 +194,13 @@ TEST_CASE("Subnet::host_bits_zero") {
 }
 
 TEST_CASE("Subnet::contains matches family and prefix") {
-    const Subnet net15 = must_parse("198.18.0.0/15");
-    CHECK(net15.contains(v4("198.18.0.0")));
-    CHECK(net15.contains(v4("198.19.255.255")));
-    CHECK_FALSE(net15.contains(v4("198.20.0.0")));
-    CHECK_FALSE(net15.contains(v4("198.17.255.255")));
-    CHECK_FALSE(net15.contains(v6("2001:db8::1")));
+    // Both edges of the prefix, and the addresses just outside, all within 198.18.0.0/15.
+    const Subnet net17 = must_parse("198.18.128.0/17");
+    CHECK(net17.contains(v4("198.18.128.0")));
+    CHECK(net17.contains(v4("198.18.255.255")));
+    CHECK_FALSE(net17.contains(v4("198.19.0.0")));
+    CHECK_FALSE(net17.contains(v4("198.18.127.255")));
+    CHECK_FALSE(net17.contains(v6("2001:db8::1")));
     CHECK(must_parse("0.0.0.0/0").contains(v4("198.19.0.1")));
     CHECK(must_parse("198.19.0.1").contains(v4("198.19.0.1")));
     CHECK_FALSE(must_parse("198.19.0.1").contains(v4("198.19.0.2")));

@@ -13,6 +13,7 @@ TMP=$(mktemp -d "/tmp/sluice-${SCENARIO}.XXXXXX")
 NS_PREFIX="sl$$"
 declare -a NAMESPACES=()
 declare -a PIDS=()
+LINKS=0
 
 log() { printf '[%s] %s\n' "$SCENARIO" "$*"; }
 skip() { log "SKIP: $*"; exit 77; }
@@ -42,7 +43,7 @@ cleanup() {
             tail -n 40 "$f"
         done
     fi
-    rm -rf "$TMP"
+    [[ -n "${KEEP_TMP:-}" ]] || rm -rf "$TMP"
     exit $status
 }
 trap cleanup EXIT
@@ -63,7 +64,8 @@ make_ns() {
 # link A ADDR_A B ADDR_B: a veth pair between namespaces A and B with the given CIDRs.
 link() {
     local a=$1 addr_a=$2 b=$3 addr_b=$4
-    local ia="v${NS_PREFIX}${#NAMESPACES[@]}a" ib="v${NS_PREFIX}${#NAMESPACES[@]}b"
+    LINKS=$((LINKS + 1))
+    local ia="v${NS_PREFIX}l${LINKS}a" ib="v${NS_PREFIX}l${LINKS}b"
     ia=${ia:0:15}
     ib=${ib:0:15}
     ip link add "$ia" netns "$(ns "$a")" type veth peer name "$ib" netns "$(ns "$b")"
@@ -219,5 +221,27 @@ no_errors() {
             grep -Eiv "Error while connecting|connection refused|Could not set up a meta connection"; then
             die "$name logged errors (above)"
         fi
+    done
+}
+
+# bridge HUB NODE ADDR [NODE ADDR]...: one L2 segment. A bridge in namespace HUB (made with
+# make_ns first) and a veth pair from it to each NODE, whose end gets ADDR (a CIDR).
+bridge() {
+    local hub=$1
+    shift
+    ip -n "$(ns "$hub")" link add br0 type bridge
+    ip -n "$(ns "$hub")" link set br0 up
+    local i=0 node addr port end
+    while (($# >= 2)); do
+        node=$1 addr=$2
+        shift 2
+        port="b${NS_PREFIX}h$i" end="b${NS_PREFIX}n$i"
+        port=${port:0:15}
+        end=${end:0:15}
+        ip link add "$port" netns "$(ns "$hub")" type veth peer name "$end" netns "$(ns "$node")"
+        ip -n "$(ns "$hub")" link set "$port" master br0 up
+        ip -n "$(ns "$node")" addr add "$addr" dev "$end"
+        ip -n "$(ns "$node")" link set "$end" up
+        i=$((i + 1))
     done
 }
