@@ -18,6 +18,25 @@ node alpha sluice 198.18.0.1 198.19.0.1
 node beta tinc 198.18.0.2 198.19.0.2
 printf 'Subnet = 2001:db8:1::/48\n' >>"$TMP/alpha/hosts/alpha"
 share_hosts
+# sluiced runs tinc's scripts with tinc's environment; each one logs what it was given.
+for script in tinc-up tinc-down host-up host-down subnet-up subnet-down hosts/beta-up; do
+    cat >"$TMP/alpha/$script" <<'SCRIPT'
+#!/bin/sh
+echo "$(basename "$0") NETNAME=$NETNAME NAME=$NAME NODE=$NODE SUBNET=$SUBNET WEIGHT=$WEIGHT REMOTEADDRESS=$REMOTEADDRESS REMOTEPORT=$REMOTEPORT" >>"$(dirname "$0")/scripts.log"
+SCRIPT
+    chmod +x "$TMP/alpha/$script"
+done
+# hosts/beta-up runs from the configuration directory like the others.
+sed -i 's|"$(dirname "$0")/scripts.log"|"$PWD/scripts.log"|' "$TMP/alpha/hosts/beta-up"
+
+check_scripts() {
+    local log="$TMP/alpha/scripts.log"
+    wait_for 10 "tinc-up ran with NAME" grep -q "^tinc-up NETNAME= NAME=alpha " "$log"
+    wait_for 10 "subnet-up ran for alpha's own subnet" grep -q "^subnet-up .*NODE=alpha SUBNET=198.19.0.1/32 WEIGHT=10 " "$log"
+    wait_for 10 "host-up ran for beta with its address" grep -q "^host-up .*NODE=beta .*REMOTEADDRESS=198.18.0.2 REMOTEPORT=655" "$log"
+    wait_for 10 "hosts/beta-up ran" grep -q "^beta-up .*NODE=beta" "$log"
+    wait_for 10 "subnet-up ran for beta's subnet" grep -q "^subnet-up .*NODE=beta SUBNET=198.19.0.2/32 WEIGHT=10 REMOTEADDRESS=198.18.0.2" "$log"
+}
 
 check_agreement() {
     wait_for 20 "alpha (sluice) sees beta (tinc) reachable" sees_reachable alpha beta
@@ -38,11 +57,14 @@ connect_to alpha beta
 start beta
 start alpha
 check_agreement
+check_scripts
 
 log "case 2: tincd connects to sluiced"
 "$SLUICECTL" -c "$TMP/alpha" stop
 wait_for 10 "sluiced stopped and removed its pid file" test ! -e "$TMP/alpha/sluiced.pid"
 wait_for 10 "tincd saw the DEL_EDGE of the clean shutdown" sees_unreachable beta alpha
+wait_for 10 "host-down ran for beta at shutdown" grep -q "^host-down .*NODE=beta" "$TMP/alpha/scripts.log"
+wait_for 10 "tinc-down ran last" bash -c "tail -n 1 '$TMP/alpha/scripts.log' | grep -q '^tinc-down '"
 stop_hard beta
 sed -i '/^ConnectTo/d' "$TMP/alpha/tinc.conf"
 connect_to beta alpha

@@ -141,3 +141,16 @@ TEST_CASE("fsck without a configuration says where it looked") {
     CHECK(r.code == 1);
     CHECK_THAT(r.err, Catch::Contains("tinc.conf"));
 }
+
+TEST_CASE("commands for a running daemon say clearly when none runs") {
+    TempDir tmp;
+    for (const char* command : {"pid", "reload", "stop"}) {
+        auto r = ctl({"-c", tmp.path().string(), command});
+        CHECK(r.code == 1);
+        CHECK_THAT(r.err, Catch::Contains("no daemon is running") && Catch::Contains("sluiced.socket"));
+    }
+    auto dump = ctl({"-c", tmp.path().string(), "dump", "nodes"});
+    CHECK(dump.code == 1);
+    CHECK_THAT(dump.err, Catch::Contains("no daemon is running"));
+    CHECK(ctl({"-c", tmp.path().string(), "dump", "things"}).code == 2);
+}
