@@ -9,32 +9,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "controlplane/io/loop_test_support.hpp"
+
 using namespace sluice;
 using namespace sluice::io;
+using namespace sluice::io::testing;
 
 namespace {
-
-std::unique_ptr<EventLoop> make_loop() {
-    auto loop = EventLoop::create();
-    REQUIRE(loop.has_value());
-    return std::move(*loop);
-}
-
-std::pair<Fd, Fd> make_socketpair() {
-    int fds[2];
-    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
-    return {Fd(fds[0]), Fd(fds[1])};
-}
-
-// Runs iterations until `done` holds; fails the test after `limit`.
-bool run_until(EventLoop& loop, const std::function<bool()>& done, Duration limit = seconds(5)) {
-    const TimePoint deadline = Clock::now() + limit;
-    while (!done()) {
-        if (Clock::now() > deadline) return false;
-        REQUIRE(loop.run_once(milliseconds(50)).has_value());
-    }
-    return true;
-}
 
 void write_byte(const Fd& fd) {
     const char c = 'x';

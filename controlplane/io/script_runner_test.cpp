@@ -12,19 +12,20 @@
 #include <catch2/catch.hpp>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include "controlplane/io/loop_test_support.hpp"
 #include "shared/log/log.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace sluice;
 using namespace sluice::io;
+using namespace sluice::io::testing;
 using sluice::testing::TempDir;
 
 namespace {
 
-std::unique_ptr<EventLoop> make_loop() {
-    auto loop = EventLoop::create();
-    REQUIRE(loop.has_value());
-    return std::move(*loop);
+// Scripts start processes: allow more time than the io default.
+bool run_until_scripts(EventLoop& loop, const std::function<bool()>& done) {
+    return run_until(loop, done, seconds(10));
 }
 
 void write_script(const std::filesystem::path& dir, const std::string& name, const std::string& body,
@@ -49,15 +50,6 @@ struct LogCapture {
         return out.str().find(text) != std::string::npos;
     }
 };
-
-bool run_until(EventLoop& loop, const std::function<bool()>& done, Duration limit = seconds(10)) {
-    const TimePoint deadline = Clock::now() + limit;
-    while (!done()) {
-        if (Clock::now() > deadline) return false;
-        REQUIRE(loop.run_once(milliseconds(50)).has_value());
-    }
-    return true;
-}
 
 }  // namespace
 
@@ -227,7 +219,7 @@ TEST_CASE("asynchronous scripts run one at a time, in order, with callbacks from
     CHECK(done.empty());  // never called from inside run_async
     CHECK(runner.pending() == 4);
 
-    REQUIRE(run_until(*loop, [&] { return done.size() == 4; }));
+    REQUIRE(run_until_scripts(*loop, [&] { return done.size() == 4; }));
     CHECK(done == std::vector<std::string>{"subnet-up a", "subnet-down a 1", "host-up", "subnet-up b"});
     CHECK(sluice::testing::read_file(dir.path() / "order") == "up a\ndown a\nup b\n");
     CHECK(runner.pending() == 0);
@@ -242,7 +234,7 @@ TEST_CASE("an asynchronous script is killed after the timeout") {
     ScriptRunner runner(*loop, {dir.path().string(), "", milliseconds(200)});
     std::optional<ScriptResult> result;
     runner.run_async("host-down", {}, [&](const ScriptResult& r) { result = r; });
-    REQUIRE(run_until(*loop, [&] { return result.has_value(); }));
+    REQUIRE(run_until_scripts(*loop, [&] { return result.has_value(); }));
     CHECK(result->outcome == ScriptOutcome::timed_out);
     CHECK(result->code == SIGKILL);
 }

@@ -14,28 +14,15 @@
 
 #include <catch2/catch.hpp>
 
+#include "controlplane/io/loop_test_support.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace sluice;
 using namespace sluice::io;
+using namespace sluice::io::testing;
 using sluice::testing::TempDir;
 
 namespace {
-
-std::unique_ptr<EventLoop> make_loop() {
-    auto loop = EventLoop::create();
-    REQUIRE(loop.has_value());
-    return std::move(*loop);
-}
-
-bool run_until(EventLoop& loop, const std::function<bool()>& done, Duration limit = seconds(5)) {
-    const TimePoint deadline = Clock::now() + limit;
-    while (!done()) {
-        if (Clock::now() > deadline) return false;
-        REQUIRE(loop.run_once(milliseconds(20)).has_value());
-    }
-    return true;
-}
 
 // The client blocks, so it runs on a thread while this thread drives the server's loop.
 Result<ControlResponse> request_via_thread(EventLoop& loop, const std::string& path, std::string request,

@@ -9,11 +9,14 @@
 
 #include "controlplane/meta/metakey.hpp"
 #include "shared/crypto/test_printing.hpp"
+#include "tests/support/test_keys.hpp"
 
 using namespace sluice::meta;
 using sluice::crypto::DeterministicRandom;
 using sluice::crypto::RsaKey;
 using Bytes = std::vector<std::uint8_t>;
+
+using sluice::testing::public_of;
 
 namespace {
 
@@ -27,32 +30,6 @@ Bytes sha1_oneshot(const Bytes& data) {
     Bytes out(SHA_DIGEST_LENGTH);
     SHA1(data.data(), data.size(), out.data());
     return out;
-}
-
-const RsaKey& key_a() {
-    static const RsaKey key = [] {
-        auto k = RsaKey::generate(1024);
-        REQUIRE(k);
-        return std::move(*k);
-    }();
-    return key;
-}
-
-const RsaKey& key_b() {
-    static const RsaKey key = [] {
-        auto k = RsaKey::generate(2048);
-        REQUIRE(k);
-        return std::move(*k);
-    }();
-    return key;
-}
-
-RsaKey public_of(const RsaKey& key) {
-    auto pem = key.public_pem();
-    REQUIRE(pem);
-    auto pub = RsaKey::parse_public_pem(*pem);
-    REQUIRE(pub);
-    return std::move(*pub);
 }
 
 // Sends bytes through an outbound stream and receives them through the matching inbound one.
@@ -143,25 +120,25 @@ TEST_CASE("handshake transcript: each reply uses the challenger's METAKEY digest
     // A names sha1 in its METAKEY (as a pre-1.0.30 tinc would), B names sha256. So B must
     // answer A's challenge with sha1, and A must answer B's with sha256.
     DeterministicRandom random(77);
-    auto a_out = make_metakey(public_of(key_b()), 32, random);
+    auto a_out = make_metakey(public_of(sluice::testing::rsa_key<2048>()), 32, random);
     REQUIRE(a_out);
     a_out->request.digest_nid = NID_sha1;
-    auto b_out = make_metakey(public_of(key_a()), 32, random);
+    auto b_out = make_metakey(public_of(sluice::testing::rsa_key<1024>()), 32, random);
     REQUIRE(b_out);
     REQUIRE(b_out->request.digest_nid == own_meta_digest_nid);
 
-    auto b_in = accept_metakey(key_b(), a_out->request);
+    auto b_in = accept_metakey(sluice::testing::rsa_key<2048>(), a_out->request);
     REQUIRE(b_in);
-    auto a_in = accept_metakey(key_a(), b_out->request);
+    auto a_in = accept_metakey(sluice::testing::rsa_key<1024>(), b_out->request);
     REQUIRE(a_in);
 
     // Challenges are sized to the receiver's modulus and travel encrypted.
-    const Bytes a_challenge = make_challenge(key_b().modulus_bytes(), random);
-    const Bytes b_challenge = make_challenge(key_a().modulus_bytes(), random);
+    const Bytes a_challenge = make_challenge(sluice::testing::rsa_key<2048>().modulus_bytes(), random);
+    const Bytes b_challenge = make_challenge(sluice::testing::rsa_key<1024>().modulus_bytes(), random);
     const Bytes at_b = carry(a_out->outbound, b_in->inbound, a_challenge);
     const Bytes at_a = carry(b_out->outbound, a_in->inbound, b_challenge);
-    REQUIRE(check_challenge_length(at_b, key_b().modulus_bytes()));
-    REQUIRE(check_challenge_length(at_a, key_a().modulus_bytes()));
+    REQUIRE(check_challenge_length(at_b, sluice::testing::rsa_key<2048>().modulus_bytes()));
+    REQUIRE(check_challenge_length(at_a, sluice::testing::rsa_key<1024>().modulus_bytes()));
 
     // Replies: with the digest from the challenger's METAKEY, as accept_metakey reports it.
     auto b_reply = reply_digest(b_in->digest_nid, at_b);

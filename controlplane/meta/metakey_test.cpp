@@ -8,6 +8,7 @@
 #include <openssl/obj_mac.h>
 
 #include "shared/crypto/test_printing.hpp"
+#include "tests/support/test_keys.hpp"
 
 using namespace sluice::meta;
 using sluice::crypto::DeterministicRandom;
@@ -15,44 +16,9 @@ using sluice::crypto::RsaKey;
 using sluice::crypto::SystemRandom;
 using Bytes = std::vector<std::uint8_t>;
 
+using sluice::testing::public_of;
+
 namespace {
-
-// RSA key generation is slow: one key per size for the whole test binary.
-const RsaKey& key_2048() {
-    static const RsaKey key = [] {
-        auto k = RsaKey::generate(2048);
-        REQUIRE(k);
-        return std::move(*k);
-    }();
-    return key;
-}
-
-const RsaKey& key_1024() {
-    static const RsaKey key = [] {
-        auto k = RsaKey::generate(1024);
-        REQUIRE(k);
-        return std::move(*k);
-    }();
-    return key;
-}
-
-const RsaKey& other_1024() {
-    static const RsaKey key = [] {
-        auto k = RsaKey::generate(1024);
-        REQUIRE(k);
-        return std::move(*k);
-    }();
-    return key;
-}
-
-// The public half alone, as a peer knows it from hosts/NAME.
-RsaKey public_of(const RsaKey& key) {
-    auto pem = key.public_pem();
-    REQUIRE(pem);
-    auto pub = RsaKey::parse_public_pem(*pem);
-    REQUIRE(pub);
-    return std::move(*pub);
-}
 
 // Pushes data through sender and receiver with independent random chunkings, as TCP may
 // split and coalesce segments differently on each side.
@@ -97,10 +63,10 @@ TEST_CASE("both directions of a meta connection decrypt, 2048 and 1024 bit keys"
         const RsaKey* a;
         const RsaKey* b;
     };
-    const Pair pairs[] = {{&key_2048(), &key_1024()},
-                          {&key_1024(), &key_2048()},
-                          {&key_2048(), &key_2048()},
-                          {&key_1024(), &other_1024()}};
+    const Pair pairs[] = {{&sluice::testing::rsa_key<2048>(), &sluice::testing::rsa_key<1024>()},
+                          {&sluice::testing::rsa_key<1024>(), &sluice::testing::rsa_key<2048>()},
+                          {&sluice::testing::rsa_key<2048>(), &sluice::testing::rsa_key<2048>()},
+                          {&sluice::testing::rsa_key<1024>(), &sluice::testing::rsa_key<1024, 1>()}};
     std::uint64_t seed = 1;
     for (const Pair& pair : pairs) {
         for (std::size_t udp_key_length : {0, 16, 24, 32}) {
@@ -135,7 +101,7 @@ TEST_CASE("METAKEY fields are what tinc 1.0.36 sends") {
         int cipher;
     };
     for (const Row row : {Row{32, 429}, Row{24, 425}, Row{16, 421}, Row{0, 421}}) {
-        auto out = make_metakey(public_of(key_1024()), row.udp_key_length, system);
+        auto out = make_metakey(public_of(sluice::testing::rsa_key<1024>()), row.udp_key_length, system);
         REQUIRE(out);
         CHECK(out->request.cipher_nid == row.cipher);
         CHECK(out->request.digest_nid == 672);
@@ -151,7 +117,8 @@ TEST_CASE("meta key offsets: key is the tail of S, IV the bytes before it") {
         const RsaKey* key;
         std::size_t iv_at, key_at;  // for aes-256-cfb: IV S[len-48..len-32), key S[len-32..len)
     };
-    for (const Row& row : {Row{&key_2048(), 208, 224}, Row{&key_1024(), 80, 96}}) {
+    for (const Row& row :
+         {Row{&sluice::testing::rsa_key<2048>(), 208, 224}, Row{&sluice::testing::rsa_key<1024>(), 80, 96}}) {
         const std::size_t len = row.key->modulus_bytes();
         CAPTURE(len);
         // Reproduce S: make_metakey draws exactly len bytes and clears the top bit.
@@ -194,17 +161,17 @@ TEST_CASE("meta key offsets: key is the tail of S, IV the bytes before it") {
 TEST_CASE("the receiver uses the cipher the peer named") {
     // A METAKEY built by hand, naming aes-256-ofb: any stream mode OpenSSL has is accepted.
     DeterministicRandom random(3);
-    Bytes s(key_1024().modulus_bytes());
+    Bytes s(sluice::testing::rsa_key<1024>().modulus_bytes());
     random.fill(s);
     s[0] &= 0x7F;
-    auto encrypted = public_of(key_1024()).raw_encrypt_public(s);
+    auto encrypted = public_of(sluice::testing::rsa_key<1024>()).raw_encrypt_public(s);
     REQUIRE(encrypted);
     sluice::protocol::MetakeyRequest request{.cipher_nid = NID_aes_256_ofb128,
                                              .digest_nid = NID_sha1,
                                              .mac_length = 20,
                                              .compression = 99,  // ignored, as by tinc
                                              .encrypted_key = *encrypted};
-    auto in = accept_metakey(key_1024(), request);
+    auto in = accept_metakey(sluice::testing::rsa_key<1024>(), request);
     REQUIRE(in);
     CHECK(in->cipher_nid == NID_aes_256_ofb128);
     CHECK(in->digest_nid == NID_sha1);  // reply to this peer's challenge with sha1
@@ -221,9 +188,9 @@ TEST_CASE("the receiver uses the cipher the peer named") {
 TEST_CASE("a METAKEY for another key decrypts to garbage, not to an error") {
     // Raw RSA cannot tell; the CHALLENGE is what catches an impostor.
     SystemRandom system;
-    auto out = make_metakey(public_of(other_1024()), 32, system);
+    auto out = make_metakey(public_of(sluice::testing::rsa_key<1024, 1>()), 32, system);
     REQUIRE(out);
-    auto in = accept_metakey(key_1024(), out->request);
+    auto in = accept_metakey(sluice::testing::rsa_key<1024>(), out->request);
     if (!in) {
         // Possible when the ciphertext is not below key_1024's modulus.
         CHECK_THAT(in.error().message, Catch::StartsWith("cannot decrypt meta key"));
@@ -237,10 +204,10 @@ TEST_CASE("a METAKEY for another key decrypts to garbage, not to an error") {
 
 TEST_CASE("accept_metakey rejects every bad METAKEY with its own reason") {
     SystemRandom system;
-    auto good = make_metakey(public_of(key_2048()), 32, system);
+    auto good = make_metakey(public_of(sluice::testing::rsa_key<2048>()), 32, system);
     REQUIRE(good);
     const sluice::protocol::MetakeyRequest base = good->request;
-    REQUIRE(accept_metakey(key_2048(), base));
+    REQUIRE(accept_metakey(sluice::testing::rsa_key<2048>(), base));
 
     struct Row {
         const char* what;
@@ -290,7 +257,7 @@ TEST_CASE("accept_metakey rejects every bad METAKEY with its own reason") {
         "cannot decrypt meta key: ");
     for (const Row& row : rows) {
         CAPTURE(row.what);
-        auto in = accept_metakey(key_2048(), row.request);
+        auto in = accept_metakey(sluice::testing::rsa_key<2048>(), row.request);
         REQUIRE_FALSE(in);
         CHECK_THAT(in.error().message, Catch::StartsWith(row.reason));
     }
@@ -299,7 +266,7 @@ TEST_CASE("accept_metakey rejects every bad METAKEY with its own reason") {
     sluice::protocol::MetakeyRequest old = base;
     old.cipher_nid = NID_bf_ofb64;
     old.digest_nid = NID_sha1;
-    auto in = accept_metakey(key_2048(), old);
+    auto in = accept_metakey(sluice::testing::rsa_key<2048>(), old);
     if (EVP_CIPHER* bf = EVP_CIPHER_fetch(nullptr, "BF-OFB", nullptr)) {
         EVP_CIPHER_free(bf);
         CHECK(in);
@@ -310,7 +277,7 @@ TEST_CASE("accept_metakey rejects every bad METAKEY with its own reason") {
     }
 
     // Decrypting needs the private key.
-    auto public_only = accept_metakey(public_of(key_2048()), base);
+    auto public_only = accept_metakey(public_of(sluice::testing::rsa_key<2048>()), base);
     REQUIRE_FALSE(public_only);
     CHECK_THAT(public_only.error().message, Catch::StartsWith("cannot decrypt meta key"));
 
@@ -318,6 +285,6 @@ TEST_CASE("accept_metakey rejects every bad METAKEY with its own reason") {
     for (int mac_length : {0, 32}) {
         sluice::protocol::MetakeyRequest ok = base;
         ok.mac_length = mac_length;
-        CHECK(accept_metakey(key_2048(), ok));
+        CHECK(accept_metakey(sluice::testing::rsa_key<2048>(), ok));
     }
 }

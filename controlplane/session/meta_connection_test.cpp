@@ -5,17 +5,17 @@
 #include <catch2/catch.hpp>
 
 #include "controlplane/protocol/constants.hpp"
+#include "tests/support/test_keys.hpp"
 
 using namespace sluice;
 using namespace sluice::session;
 
 namespace {
 
+// alpha's, beta's and a third node's key pairs.
 const crypto::RsaKey& key(int which) {
-    static const crypto::RsaKey alpha = *crypto::RsaKey::generate(1024);
-    static const crypto::RsaKey beta = *crypto::RsaKey::generate(1024);
-    static const crypto::RsaKey other = *crypto::RsaKey::generate(1024);
-    return which == 0 ? alpha : which == 1 ? beta : other;
+    using sluice::testing::rsa_key;
+    return which == 0 ? rsa_key<1024, 0>() : which == 1 ? rsa_key<1024, 1>() : rsa_key<1024, 2>();
 }
 
 struct Pair {
