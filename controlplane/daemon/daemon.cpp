@@ -460,6 +460,7 @@ void Daemon::run_script(const std::string& name, std::vector<std::pair<std::stri
 }
 
 void Daemon::reload() {
+    log::reopen();
     log::info("Got HUP signal: rereading configuration");
     auto loaded = config::load_config_dir(config_.directory);
     if (!loaded) {

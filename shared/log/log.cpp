@@ -11,9 +11,11 @@ namespace sluice::log {
 
 namespace {
 std::atomic<int> g_debug_level{0};
-}
+Options g_options;  // what init() was last given, for reopen()
+}  // namespace
 
 void init(const Options& options) {
+    g_options = options;
     set_debug_level(options.debug_level);
     spdlog::sink_ptr sink;
     if (!options.logfile.empty()) {
@@ -29,6 +31,13 @@ void init(const Options& options) {
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %n[%P] %l: %v");
     logger->flush_on(spdlog::level::trace);
     spdlog::set_default_logger(std::move(logger));
+}
+
+void reopen() {
+    if (g_options.logfile.empty()) return;
+    Options options = g_options;
+    options.debug_level = debug_level();
+    init(options);
 }
 
 void set_sink_for_tests(spdlog::sink_ptr sink) {

@@ -36,6 +36,10 @@ struct Options {
 // Installs the default logger. Safe to call again (SIGHUP reopens the log file).
 void init(const Options& options);
 
+// Reopens the log file given to init() (after logrotate moved it away; tincd does this on
+// SIGHUP). A no-op for stderr and syslog.
+void reopen();
+
 // The registered sink for tests: replaces the default logger's sinks with `sink`.
 void set_sink_for_tests(spdlog::sink_ptr sink);
 

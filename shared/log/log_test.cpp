@@ -1,6 +1,10 @@
 #include "shared/log/log.hpp"
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
+#include <stdlib.h>
 
 #include <catch2/catch.hpp>
 #include <spdlog/sinks/ostream_sink.h>
@@ -42,4 +46,22 @@ TEST_CASE("messages above the debug level are filtered, errors always pass") {
     CHECK(out.str().find("trace: got ADD_EDGE") != std::string::npos);
     set_debug_level(-3);
     CHECK(debug_level() == 0);
+}
+
+TEST_CASE("reopen starts a new file after the old one was moved away") {
+    char pattern[] = "/tmp/sluice-log-XXXXXX";
+    REQUIRE(::mkdtemp(pattern) != nullptr);
+    const std::string dir = pattern;
+    Options options;
+    options.logfile = dir + "/sluiced.log";
+    init(options);
+    info("before rotation");
+    REQUIRE(std::rename(options.logfile.c_str(), (options.logfile + ".1").c_str()) == 0);
+    reopen();
+    info("after rotation");
+    std::ifstream fresh(options.logfile);
+    const std::string text{std::istreambuf_iterator<char>(fresh), {}};
+    CHECK(text.find("after rotation") != std::string::npos);
+    CHECK(text.find("before rotation") == std::string::npos);
+    std::filesystem::remove_all(dir);
 }
