@@ -13,13 +13,6 @@
 
 namespace sluice::meta {
 
-void EvpCipherFree::operator()(EVP_CIPHER* cipher) const noexcept {
-    EVP_CIPHER_free(cipher);
-}
-void EvpMdFree::operator()(EVP_MD* md) const noexcept {
-    EVP_MD_free(md);
-}
-
 namespace {
 
 std::string lowercase(std::string_view text) {

@@ -16,6 +16,7 @@
 
 #include <openssl/types.h>
 
+#include "shared/crypto/openssl_ptr.hpp"
 #include "shared/util/result.hpp"
 
 namespace sluice::meta {
@@ -46,14 +47,8 @@ struct DigestInfo {
 };
 
 // Owning handles for fetched OpenSSL 3 algorithm objects.
-struct EvpCipherFree {
-    void operator()(EVP_CIPHER* cipher) const noexcept;
-};
-struct EvpMdFree {
-    void operator()(EVP_MD* md) const noexcept;
-};
-using EvpCipherPtr = std::unique_ptr<EVP_CIPHER, EvpCipherFree>;
-using EvpMdPtr = std::unique_ptr<EVP_MD, EvpMdFree>;
+using crypto::EvpCipherPtr;
+using crypto::EvpMdPtr;
 
 // By NID as it appears on the wire. 0 gives the "none" entry. Errors: "unknown cipher NID
 // n" for NIDs OpenSSL does not know as a cipher, and for known but unimplemented ones

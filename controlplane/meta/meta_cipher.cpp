@@ -18,10 +18,6 @@ std::uint64_t meta_byte_budget(std::size_t block_size, std::size_t iv_length) no
     return bits < 64 ? std::uint64_t{1} << bits : UINT64_MAX;
 }
 
-void MetaCipherStream::CtxFree::operator()(EVP_CIPHER_CTX* ctx) const noexcept {
-    EVP_CIPHER_CTX_free(ctx);
-}
-
 Result<MetaCipherStream> MetaCipherStream::create(int cipher_nid, Direction direction,
                                                   std::span<const std::uint8_t> key,
                                                   std::span<const std::uint8_t> iv) {

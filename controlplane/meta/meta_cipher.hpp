@@ -12,6 +12,7 @@
 
 #include <openssl/types.h>
 
+#include "shared/crypto/openssl_ptr.hpp"
 #include "shared/util/result.hpp"
 
 namespace sluice::meta {
@@ -58,10 +59,7 @@ public:
     void lower_byte_limit(std::uint64_t remaining) noexcept;
 
 private:
-    struct CtxFree {
-        void operator()(EVP_CIPHER_CTX* ctx) const noexcept;
-    };
-    using CtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
+    using CtxPtr = crypto::EvpCipherCtxPtr;
 
     MetaCipherStream(CtxPtr ctx, int nid, Direction direction, std::uint64_t budget) noexcept
         : ctx_(std::move(ctx)), nid_(nid), direction_(direction), remaining_(budget) {}

@@ -16,16 +16,9 @@ namespace sluice::dataplane::crypto {
 
 namespace {
 
-template <auto Free>
-struct OpensslFree {
-    template <typename T>
-    void operator()(T* p) const noexcept {
-        Free(p);
-    }
-};
-using CipherPtr = std::unique_ptr<EVP_CIPHER, OpensslFree<&EVP_CIPHER_free>>;
-using MdPtr = std::unique_ptr<EVP_MD, OpensslFree<&EVP_MD_free>>;
-using MacPtr = std::unique_ptr<EVP_MAC, OpensslFree<&EVP_MAC_free>>;
+using CipherPtr = sluice::crypto::EvpCipherPtr;
+using MdPtr = sluice::crypto::EvpMdPtr;
+using MacPtr = sluice::crypto::EvpMacPtr;
 
 // "aes-256-cbc" rather than "AES-256-CBC": the spelling tinc.conf uses, for error messages.
 std::string display_name(int nid) {
@@ -102,13 +95,6 @@ std::string_view name(OpenDrop drop) noexcept {
             return "mac_failed";
     }
     return "unknown";
-}
-
-void LegacyCipherState::CipherCtxFree::operator()(EVP_CIPHER_CTX* ctx) const noexcept {
-    EVP_CIPHER_CTX_free(ctx);  // cleanses the key schedule
-}
-void LegacyCipherState::MacCtxFree::operator()(EVP_MAC_CTX* ctx) const noexcept {
-    EVP_MAC_CTX_free(ctx);
 }
 
 Result<LegacyCipherState> LegacyCipherState::create(int cipher_nid, int digest_nid, int mac_length,

@@ -35,6 +35,7 @@
 
 #include <openssl/evp.h>
 
+#include "shared/crypto/openssl_ptr.hpp"
 #include "shared/util/result.hpp"
 
 namespace sluice::dataplane::crypto {
@@ -136,14 +137,8 @@ public:
     [[nodiscard]] bool encrypts() const noexcept { return encrypts_; }
 
 private:
-    struct CipherCtxFree {
-        void operator()(EVP_CIPHER_CTX* ctx) const noexcept;
-    };
-    struct MacCtxFree {
-        void operator()(EVP_MAC_CTX* ctx) const noexcept;
-    };
-    using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
-    using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
+    using CipherCtxPtr = sluice::crypto::EvpCipherCtxPtr;
+    using MacCtxPtr = sluice::crypto::EvpMacCtxPtr;
 
     LegacyCipherState() noexcept = default;
 

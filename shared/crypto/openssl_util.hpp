@@ -11,15 +11,11 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
+#include "shared/crypto/openssl_ptr.hpp"
+
 namespace sluice::crypto::detail {
 
-template <auto Free>
-struct OpensslDeleter {
-    template <typename T>
-    void operator()(T* p) const noexcept {
-        Free(p);
-    }
-};
+using crypto::OpensslDeleter;
 
 using PkeyPtr = std::unique_ptr<EVP_PKEY, OpensslDeleter<&EVP_PKEY_free>>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OpensslDeleter<&EVP_PKEY_CTX_free>>;

@@ -1,8 +1,8 @@
 #include "shared/crypto/random.hpp"
 
-#include <sodium.h>
-
 #include <cstdlib>
+
+#include <sodium.h>
 
 #include "shared/crypto/sodium_init.hpp"
 
@@ -30,7 +30,9 @@ SystemRandom::SystemRandom() {
     if (!ensure_sodium_initialized()) std::abort();
 }
 
-void SystemRandom::fill(std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); }
+void SystemRandom::fill(std::span<std::uint8_t> out) {
+    randombytes_buf(out.data(), out.size());
+}
 
 void DeterministicRandom::fill(std::span<std::uint8_t> out) {
     for (auto& byte : out) {
