@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <variant>
 
 #include "controlplane/graph/graph.hpp"
@@ -70,15 +71,8 @@ bool SubnetEntryOrder::operator()(const SubnetEntry& a, const SubnetEntry& b) co
 }
 
 SubnetEntrySet& SubnetTable::set_for(net::SubnetType type) noexcept {
-    switch (type) {
-        case net::SubnetType::mac:
-            return mac_;
-        case net::SubnetType::ipv4:
-            return ipv4_;
-        case net::SubnetType::ipv6:
-            break;
-    }
-    return ipv6_;
+    // One switch for both: the non-const view of the set entries() picks.
+    return const_cast<SubnetEntrySet&>(std::as_const(*this).entries(type));
 }
 
 const SubnetEntrySet& SubnetTable::entries(net::SubnetType type) const noexcept {
