@@ -13,11 +13,11 @@
 #include <variant>
 #include <vector>
 
-#include "dataplane/route/route_table.hpp"
+#include "shared/route/route_table.hpp"
 #include "shared/net/subnet.hpp"
 
 using namespace sluice;
-using namespace sluice::dataplane::route;
+using namespace sluice::route;
 
 namespace {
 

@@ -1,5 +1,5 @@
 // The byte layout of a serialised RouteTable and the bit arithmetic on trie keys. Internal to
-// dataplane/route (the builder writes this layout, the view validates and reads it, the tests
+// shared/route (the builder writes this layout, the view validates and reads it, the tests
 // corrupt it on purpose); everyone else goes through route_table.hpp.
 //
 // Layout, all fields uint32 in host byte order (the blob never leaves the host: the control
@@ -21,7 +21,7 @@
 
 #include "shared/net/address.hpp"
 
-namespace sluice::dataplane::route::format {
+namespace sluice::route::format {
 
 // "SLRT" when read as a little-endian word; a byte-swapped value means a foreign byte order.
 inline constexpr std::uint32_t magic = 0x54524c53;
@@ -127,4 +127,4 @@ constexpr Key<W> masked(Key<W> key, std::uint32_t length) noexcept {
     return key;
 }
 
-}  // namespace sluice::dataplane::route::format
+}  // namespace sluice::route::format

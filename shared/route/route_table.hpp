@@ -44,7 +44,7 @@
 #include "shared/net/subnet.hpp"
 #include "shared/util/result.hpp"
 
-namespace sluice::dataplane::route {
+namespace sluice::route {
 
 // Verdict::node_index when there is no node (kind == unknown). Not a valid node index.
 inline constexpr std::uint32_t no_node = 0xffffffff;
@@ -139,4 +139,4 @@ private:
     RouteTableView view_;
 };
 
-}  // namespace sluice::dataplane::route
+}  // namespace sluice::route

@@ -9,10 +9,10 @@
 #include <variant>
 #include <vector>
 
-#include "dataplane/route/route_format.hpp"
-#include "dataplane/route/route_table.hpp"
+#include "shared/route/route_format.hpp"
+#include "shared/route/route_table.hpp"
 
-namespace sluice::dataplane::route {
+namespace sluice::route {
 
 namespace {
 
@@ -212,4 +212,4 @@ Result<RouteTable> RouteTable::build(std::span<const RouteEntry> entries) {
     return table;
 }
 
-}  // namespace sluice::dataplane::route
+}  // namespace sluice::route

@@ -1,14 +1,14 @@
 // Reading a serialised table: validation at open, and the per-packet lookup.
-#include "dataplane/route/route_table.hpp"
+#include "shared/route/route_table.hpp"
 
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <utility>
 
-#include "dataplane/route/route_format.hpp"
+#include "shared/route/route_format.hpp"
 
-namespace sluice::dataplane::route {
+namespace sluice::route {
 
 namespace {
 
@@ -182,4 +182,4 @@ Result<RouteTable> RouteTable::load(std::span<const std::uint8_t> blob) {
     return table;
 }
 
-}  // namespace sluice::dataplane::route
+}  // namespace sluice::route

@@ -10,12 +10,12 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include "dataplane/route/route_format.hpp"
-#include "dataplane/route/route_table.hpp"
+#include "shared/route/route_format.hpp"
+#include "shared/route/route_table.hpp"
 
 using namespace sluice;
-using namespace sluice::dataplane::route;
-namespace format = sluice::dataplane::route::format;
+using namespace sluice::route;
+namespace format = sluice::route::format;
 
 namespace {
 

@@ -13,10 +13,10 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include "dataplane/route/route_table.hpp"
+#include "shared/route/route_table.hpp"
 
 using namespace sluice;
-using namespace sluice::dataplane::route;
+using namespace sluice::route;
 
 namespace {
 
