@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The quick-start demo, run by `tools/dev demo` after the build.
 #
-# A live mesh in three network namespaces: two Debian tincd 1.0.36 nodes whose only link
-# runs through sluiced. sluicectl makes all three configurations, sluice validates them,
-# sluiced joins the tinc mesh, relays the key exchange and carries a ping between the two
-# tinc nodes as PACKET requests. (Once sluice-dp exists, the demo adds its UDP data path.)
+# A live mesh in three network namespaces on one segment: two sluice nodes (sluiced with its
+# packet engine sluice-dp) and one Debian tincd 1.0.36. sluicectl makes all three
+# configurations, the mesh forms over the tinc protocol, then ping and a short iperf3 run
+# cross it over UDP, and the demo prints what each side saw.
 #
-#    alpha (tincd)  198.18.1.1 ---- 198.18.1.2  beta (sluiced)  198.18.2.2 ---- 198.18.2.3  gamma (tincd)
-#    tun 198.19.0.1/24                                                            tun 198.19.0.3/24
+#                        segment 198.18.0.0/24 (a bridge in its own namespace)
+#        +------------------------+------------------------+
+#    alpha (sluiced)          beta (sluiced)           gamma (tincd 1.0.36)
+#    198.18.0.1               198.18.0.2               198.18.0.3
+#    overlay 198.19.0.1       198.19.0.2               198.19.0.3
 set -euo pipefail
 
 build=${1:?usage: demo.sh BUILD_DIR}
@@ -19,9 +22,16 @@ pids=()
 namespaces=()
 
 cleanup() {
+    local p
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do
         for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null || true
+    done
+    # The sluice-dp processes our sluiced started (sluiced stops them on a clean exit).
+    for f in "$tmp"/*.log; do
+        [[ -f $f ]] || continue
+        for p in $(sed -n 's/.*Started sluice-dp .*, pid \([0-9]*\).*/\1/p' "$f"); do kill "$p" 2>/dev/null || true; done
     done
     for n in "${namespaces[@]}"; do ip netns delete "$n" 2>/dev/null || true; done
     rm -rf "$tmp"
@@ -42,27 +52,31 @@ wait_for() {
         sleep 0.1
     done
 }
+in_ns() {
+    local n=$1
+    shift
+    ip netns exec "$prefix-$n" "$@"
+}
 
 step "sluicectl init: three nodes with RSA (tinc) and Ed25519 (sluice) keys"
 for n in alpha beta gamma; do "$sluicectl" -c "$tmp/$n" init "$n" | tail -n 1; done
 
-step "adding addresses and subnets the tinc way, and exchanging host files"
-printf 'Address = 198.18.1.1\nSubnet = 198.19.0.1/32\n' >>"$tmp/alpha/hosts/alpha"
-printf 'Address = 198.18.1.2\nAddress = 198.18.2.2\nSubnet = 198.19.0.2/32\n' >>"$tmp/beta/hosts/beta"
-printf 'Address = 198.18.2.3\nSubnet = 198.19.0.3/32\n' >>"$tmp/gamma/hosts/gamma"
+step "addresses and subnets the tinc way; host files exchanged; tinc-up scripts"
+i=0
+for n in alpha beta gamma; do
+    i=$((i + 1))
+    printf 'Address = 198.18.0.%s\nSubnet = 198.19.0.%s/32\n' "$i" "$i" >>"$tmp/$n/hosts/$n"
+    printf '#!/bin/sh\nip addr add 198.19.0.%s/24 dev "$INTERFACE"\nip link set "$INTERFACE" up\n' "$i" >"$tmp/$n/tinc-up"
+    chmod +x "$tmp/$n/tinc-up"
+done
 printf 'ConnectTo = beta\n' >>"$tmp/alpha/tinc.conf"
 printf 'ConnectTo = beta\n' >>"$tmp/gamma/tinc.conf"
 for a in alpha beta gamma; do
     for b in alpha beta gamma; do [[ $a == "$b" ]] || cp "$tmp/$b/hosts/$b" "$tmp/$a/hosts/$b"; done
 done
-for n in alpha gamma; do
-    ip=1
-    [[ $n == gamma ]] && ip=3
-    printf '#!/bin/sh\nip addr add 198.19.0.%s/24 dev "$INTERFACE"\nip link set "$INTERFACE" up\n' "$ip" >"$tmp/$n/tinc-up"
-    chmod +x "$tmp/$n/tinc-up"
-done
 
-step "sluicectl fsck: sluice validates beta's configuration"
+step "sluicectl fsck: sluice validates the sluice nodes' configurations"
+"$sluicectl" -c "$tmp/alpha" fsck
 "$sluicectl" -c "$tmp/beta" fsck
 
 if [[ $(id -u) -ne 0 ]] || ! command -v tincd >/dev/null; then
@@ -70,47 +84,64 @@ if [[ $(id -u) -ne 0 ]] || ! command -v tincd >/dev/null; then
     exit 0
 fi
 
-step "three network namespaces: tincd alpha, sluiced beta, tincd gamma"
-for n in alpha beta gamma; do
+step "four network namespaces: a bridge, sluiced alpha, sluiced beta, tincd gamma"
+for n in hub alpha beta gamma; do
     ip netns add "$prefix-$n"
     namespaces+=("$prefix-$n")
     ip -n "$prefix-$n" link set lo up
 done
-ip link add sdemo-ab netns "$prefix-alpha" type veth peer name sdemo-ba netns "$prefix-beta"
-ip link add sdemo-gb netns "$prefix-gamma" type veth peer name sdemo-bg netns "$prefix-beta"
-ip -n "$prefix-alpha" addr add 198.18.1.1/24 dev sdemo-ab
-ip -n "$prefix-beta" addr add 198.18.1.2/24 dev sdemo-ba
-ip -n "$prefix-beta" addr add 198.18.2.2/24 dev sdemo-bg
-ip -n "$prefix-gamma" addr add 198.18.2.3/24 dev sdemo-gb
-ip -n "$prefix-alpha" link set sdemo-ab up
-ip -n "$prefix-beta" link set sdemo-ba up
-ip -n "$prefix-beta" link set sdemo-bg up
-ip -n "$prefix-gamma" link set sdemo-gb up
-
-ip netns exec "$prefix-beta" "$sluiced" -c "$tmp/beta" -D -d3 --logfile="$tmp/beta.log" &
-pids+=($!)
-wait_for 20 "sluiced" grep -q "Ready" "$tmp/beta.log"
-for n in alpha gamma; do
-    ip netns exec "$prefix-$n" tincd -c "$tmp/$n" -D -d2 --logfile="$tmp/$n.log" --pidfile="$tmp/$n.pid" &
-    pids+=($!)
+ip -n "$prefix-hub" link add br0 type bridge
+ip -n "$prefix-hub" link set br0 up
+i=0
+for n in alpha beta gamma; do
+    i=$((i + 1))
+    ip link add "sdemo-h$i" netns "$prefix-hub" type veth peer name "sdemo-n$i" netns "$prefix-$n"
+    ip -n "$prefix-hub" link set "sdemo-h$i" master br0 up
+    ip -n "$prefix-$n" addr add "198.18.0.$i/24" dev "sdemo-n$i"
+    ip -n "$prefix-$n" link set "sdemo-n$i" up
 done
-wait_for 20 "alpha's link to beta" grep -q "Connection with beta .* activated" "$tmp/alpha.log"
+
+for n in beta alpha; do
+    in_ns "$n" "$sluiced" -c "$tmp/$n" -D -d2 --logfile="$tmp/$n.log" &
+    pids+=($!)
+    wait_for 20 "sluiced $n" grep -q "Ready" "$tmp/$n.log"
+done
+grep -h "Data plane attached" "$tmp/alpha.log" "$tmp/beta.log"
+in_ns gamma tincd -c "$tmp/gamma" -D -d5 --logfile="$tmp/gamma.log" --pidfile="$tmp/gamma.pid" &
+pids+=($!)
 wait_for 20 "gamma's link to beta" grep -q "Connection with beta .* activated" "$tmp/gamma.log"
-grep -h "activated" "$tmp/alpha.log" "$tmp/gamma.log"
+reachable() { "$sluicectl" -c "$tmp/$1" dump nodes --json | grep -q "\"name\": \"$2\", \"reachable\": true"; }
+wait_for 20 "alpha sees gamma" reachable alpha gamma
+wait_for 20 "beta sees alpha" reachable beta alpha
 
-step "ping from tincd alpha to tincd gamma, carried through sluiced"
-wait_for 30 "a ping through the mesh" ip netns exec "$prefix-alpha" ping -c1 -W1 198.19.0.3
-ip netns exec "$prefix-alpha" ping -c5 -i0.2 198.19.0.3
+step "ping across the mesh: sluice -> sluice, sluice -> tinc, tinc -> sluice"
+wait_for 30 "alpha reaches beta" in_ns alpha ping -c1 -W1 198.19.0.2
+wait_for 30 "alpha reaches gamma" in_ns alpha ping -c1 -W1 198.19.0.3
+wait_for 30 "gamma reaches alpha" in_ns gamma ping -c1 -W1 198.19.0.1
+in_ns alpha ping -c3 -i0.2 198.19.0.2 | tail -n 2
+in_ns alpha ping -c3 -i0.2 198.19.0.3 | tail -n 2
+in_ns gamma ping -c3 -i0.2 198.19.0.1 | tail -n 2
 
-step "what sluiced sees (sluicectl dump)"
+step "iperf3 for 3 s: sluice alpha -> sluice beta, then tincd gamma -> sluice beta"
+in_ns beta iperf3 -s -p 5201 >/dev/null 2>&1 &
+pids+=($!)
+wait_for 10 "iperf3 on beta" in_ns beta bash -c "ss -ltn | grep -q :5201"
+# tincd sends frames above its discovered path MTU over TCP; let its discovery settle first.
+wait_for 60 "gamma's path MTU to beta" grep -q "Fixing MTU of beta" "$tmp/gamma.log"
+in_ns alpha iperf3 -c 198.19.0.2 -p 5201 -t 3 | grep -E "sender|receiver"
+in_ns gamma iperf3 -c 198.19.0.2 -p 5201 -t 3 | grep -E "sender|receiver"
+
+step "what the sluice nodes see (sluicectl dump)"
 "$sluicectl" -c "$tmp/beta" dump nodes
-echo
-"$sluicectl" -c "$tmp/beta" dump edges
 echo
 "$sluicectl" -c "$tmp/beta" dump subnets
 echo
 "$sluicectl" -c "$tmp/beta" dump connections
+echo
+echo "beta's data-plane workers (UDP and TUN counters, drops by reason):"
+"$sluicectl" -c "$tmp/beta" dump workers
 
 step "done"
-echo "sluiced joined a tinc 1.0.36 mesh and relayed traffic between two tincd nodes."
+echo "Two sluice nodes and a tincd 1.0.36 formed one mesh; ping and iperf3 crossed it over UDP."
+"$sluicectl" -c "$tmp/alpha" stop
 "$sluicectl" -c "$tmp/beta" stop

@@ -6,6 +6,8 @@
 // contain tabs or newlines (the codec refuses control characters in every field).
 #pragma once
 
+#include "shared/abi/region.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +16,9 @@
 #include "controlplane/mesh/mesh.hpp"
 
 namespace sluice::daemon {
+
+// One row per data-plane worker: its counters from the shared region, drops by reason.
+[[nodiscard]] io::ControlResponse dump_workers(abi::Region& region);
 
 struct ConnectionView {
     std::string name;  // empty before the peer's ID

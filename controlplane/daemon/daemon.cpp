@@ -7,6 +7,7 @@
 
 #include "controlplane/protocol/codec.hpp"
 #include "controlplane/protocol/constants.hpp"
+#include "shared/abi/events.hpp"
 #include "shared/keys/node_keys.hpp"
 #include "shared/log/log.hpp"
 #include "shared/version.hpp"
@@ -84,8 +85,81 @@ Result<std::unique_ptr<Daemon>> Daemon::create(controlplane::DaemonOptions optio
     if (!control) return fail(control.error());
     d->control_ = std::move(*control);
 
+    if (auto s = d->start_data_plane(); !s) return fail(s.error());
     if (auto s = d->start_network(); !s) return fail(s.error());
     return d;
+}
+
+Status Daemon::start_data_plane() {
+    if (settings_.data_plane == "none") return {};
+    dataplane_link::LinkSettings ls;
+    ls.mode = settings_.data_plane == "external" ? dataplane_link::DataPlaneMode::external
+                                                 : dataplane_link::DataPlaneMode::managed;
+    ls.program = settings_.data_plane_program;
+    ls.socket_path = settings_.data_plane_socket;
+    ls.workers = settings_.data_plane_workers;
+    ls.interface = settings_.interface;
+    ls.port = settings_.port;
+    ls.family = settings_.address_family == io::AddressFamily::ipv4   ? "ipv4"
+                : settings_.address_family == io::AddressFamily::ipv6 ? "ipv6"
+                                                                      : "any";
+    ls.replay_window = settings_.replay_window;
+    ls.logfile = settings_.logfile;
+    ls.debug_level = log::debug_level();
+    dataplane_link::LinkCallbacks cb;
+    cb.key_needed = [this](std::uint32_t id) {
+        const std::string name = tables_->name_of(id);
+        if (!name.empty()) apply(mesh_->request_key(name, loop_->now()));
+    };
+    cb.tcp_frame = [this](std::uint32_t, std::span<const std::uint8_t> frame) {
+        apply(mesh_->route_local_frame(frame));
+    };
+    cb.broadcast_frame = [this](std::uint32_t from, std::span<const std::uint8_t> frame) {
+        apply(mesh_->broadcast_from(from == abi::kLocalNode ? std::string() : tables_->name_of(from), frame));
+    };
+    cb.unknown_source = [](std::span<const std::uint8_t>) {
+        log::at(Level::traffic, "Received UDP packet from unknown source");
+    };
+    cb.attached = [this] {
+        last_tables_.clear();
+        publish_tables();
+    };
+    tables_ = std::make_unique<dataplane_link::TablesBuilder>(dataplane_link::BuilderSettings{settings_.options, 1518});
+    auto link = dataplane_link::DataPlaneLink::start(*loop_, ls, cb);
+    if (!link) return fail(link.error());
+    data_plane_ = std::move(*link);
+    if (auto inherited = data_plane_->inherited_tables()) tables_->adopt(*inherited);
+    return {};
+}
+
+void Daemon::tables_changed() {
+    if (!data_plane_ || publish_scheduled_) return;
+    publish_scheduled_ = true;
+    loop_->add_timer(loop_->now(), [this] {
+        publish_scheduled_ = false;
+        publish_tables();
+    });
+}
+
+void Daemon::publish_tables() {
+    if (!data_plane_ || !data_plane_->attached()) return;
+    const tables::TablesInput input = tables_->build(*mesh_);
+    std::vector<std::uint8_t> encoded(1 << 16);
+    for (;;) {
+        auto used = tables::encode_tables(input, encoded);
+        if (used) {
+            encoded.resize(*used);
+            break;
+        }
+        if (encoded.size() >= (64U << 20)) {
+            log::error("Cannot publish tables: {}", used.error().message);
+            return;
+        }
+        encoded.resize(encoded.size() * 4);
+    }
+    if (encoded == last_tables_) return;
+    last_tables_ = std::move(encoded);
+    data_plane_->publish(input);
 }
 
 Daemon::~Daemon() {
@@ -127,11 +201,11 @@ int Daemon::run() {
     std::signal(SIGPIPE, SIG_IGN);
 
     if (settings_.tcponly_forced) {
-        log::info("No data plane is attached: announcing TCPOnly, so peers send this node PACKETs over TCP");
-    } else if (!(settings_.options & protocol::option_tcponly)) {
-        log::warn(
-            "TCPOnly = no, but no data plane is attached: UDP that peers send to this node is not read");
+        log::info("DataPlane = none: announcing TCPOnly, so peers send this node PACKETs over TCP");
+    } else if (!data_plane_ && !(settings_.options & protocol::option_tcponly)) {
+        log::warn("TCPOnly = no, but DataPlane = none: UDP that peers send to this node is not read");
     }
+    publish_tables();
     run_script("tinc-up", {}, /*sync=*/true);
     apply(mesh_->start());
     for (const auto& name : settings_.connect_to) start_outgoing(name);
@@ -282,6 +356,9 @@ void Daemon::flush(Connection& c) {
 }
 
 void Daemon::apply(mesh::Actions actions) {
+    // Whatever the mesh did (requests, keys, reachability) may change what the data plane
+    // needs; publish_tables() skips the publication when the tables came out the same.
+    tables_changed();
     for (auto& action : actions) {
         std::visit(
             [&](auto& a) {
@@ -311,8 +388,11 @@ void Daemon::apply(mesh::Actions actions) {
                 } else if constexpr (std::is_same_v<T, mesh::RunScript>) {
                     run_script(a.script, a.environment, false);
                 } else if constexpr (std::is_same_v<T, mesh::DeliverFrame>) {
-                    // No data plane attached yet: this node has no device to write to.
-                    ++frames_without_device_;
+                    if (data_plane_) {
+                        data_plane_->inject(a.frame);
+                    } else {
+                        ++frames_without_device_;  // DataPlane = none: no device to write to
+                    }
                 }
             },
             action);
@@ -449,8 +529,9 @@ void Daemon::run_script(const std::string& name, std::vector<std::pair<std::stri
     io::ScriptEnvironment e(env.begin(), env.end());
     e["NETNAME"] = settings_.netname;
     e["NAME"] = settings_.name;
-    e["DEVICE"] = "";  // no device until the data plane attaches
-    e["INTERFACE"] = "";
+    const std::string interface = data_plane_ ? data_plane_->interface() : std::string();
+    e["DEVICE"] = data_plane_ ? "/dev/net/tun" : "";
+    e["INTERFACE"] = interface;
     if (sync) {
         auto result = scripts_->run_sync(name, std::move(e));
         if (!result.ok()) log::warn("{}", result.message);
@@ -544,6 +625,7 @@ void Daemon::shutdown(const std::string& why) {
     apply(mesh_->stop());
     scripts_->wait_idle();
     run_script("tinc-down", {}, /*sync=*/true);
+    if (data_plane_) data_plane_->shutdown();
     control_.reset();
     pidfile_.reset();  // removes the file
     loop_->stop();
@@ -556,6 +638,10 @@ void Daemon::shutdown(const std::string& why) {
 namespace sluice::daemon {
 
 io::ControlResponse Daemon::control(std::string_view request) {
+    if (request == "dump workers") {
+        if (!data_plane_) return io::ControlResponse::failure("no data plane (DataPlane = none)");
+        return dump_workers(data_plane_->region());
+    }
     if (request.starts_with("dump ")) {
         std::vector<ConnectionView> views;
         for (const auto& [id, c] : connections_)

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "controlplane/daemon/daemon_settings.hpp"
+#include "controlplane/dataplane/link.hpp"
+#include "controlplane/dataplane/tables_builder.hpp"
 #include "controlplane/io/event_loop.hpp"
 #include "controlplane/io/pidfile.hpp"
 #include "controlplane/io/script_runner.hpp"
@@ -96,6 +98,12 @@ private:
     [[nodiscard]] io::ControlResponse control(std::string_view request);
     [[nodiscard]] Result<session::PeerSettings> peer_settings(const std::string& name);
 
+    // The data plane: started (or taken over) before the network, fed after every change.
+    Status start_data_plane();
+    // Something the tables depend on may have changed: publish at the end of this loop pass.
+    void tables_changed();
+    void publish_tables();
+
     controlplane::DaemonOptions options_;
     config::ConfigDir config_;
     DaemonSettings settings_;
@@ -119,6 +127,10 @@ private:
     bool stopping_ = false;
     std::uint64_t packets_dropped_queue_full_ = 0;
     std::uint64_t frames_without_device_ = 0;
+    std::unique_ptr<dataplane_link::DataPlaneLink> data_plane_;
+    std::unique_ptr<dataplane_link::TablesBuilder> tables_;
+    std::vector<std::uint8_t> last_tables_;  // encoded, to skip publications that change nothing
+    bool publish_scheduled_ = false;
 };
 
 }  // namespace sluice::daemon

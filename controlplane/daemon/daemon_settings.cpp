@@ -1,5 +1,9 @@
 #include "controlplane/daemon/daemon_settings.hpp"
 
+#include <algorithm>
+#include <filesystem>
+#include <unistd.h>
+
 #include "controlplane/meta/algorithms.hpp"
 #include "controlplane/protocol/constants.hpp"
 #include "shared/util/text.hpp"
@@ -19,6 +23,23 @@ std::string control_socket_for(const std::string& pidfile) {
     return base + ".socket";
 }
 
+std::string data_plane_socket_for(const std::string& pidfile) {
+    std::string base = pidfile;
+    if (base.size() > 4 && base.ends_with(".pid")) base.resize(base.size() - 4);
+    return base + ".dataplane";
+}
+
+std::string default_data_plane_program() {
+    std::error_code ec;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return "sluice-dp";
+    const auto dir = self.parent_path();
+    if (std::filesystem::exists(dir / "sluice-dp")) return (dir / "sluice-dp").string();
+    if (std::filesystem::exists(dir / ".." / "dataplane" / "sluice-dp"))
+        return std::filesystem::weakly_canonical(dir / ".." / "dataplane" / "sluice-dp").string();
+    return "sluice-dp";
+}
+
 std::string default_logfile(const std::optional<std::string>& netname) {
     return netname ? "/var/log/sluice." + *netname + ".log" : "/var/log/sluice.log";
 }
@@ -32,6 +53,7 @@ Result<DaemonSettings> make_settings(const config::ConfigDir& dir,
     s.confdir = dir.directory;
     s.pidfile = options.pidfile.value_or(default_pidfile(options.netname, options.confdir));
     s.control_socket = control_socket_for(s.pidfile);
+    s.data_plane_socket = data_plane_socket_for(s.pidfile);
     if (options.logfile)
         s.logfile = options.logfile->empty() ? default_logfile(options.netname) : *options.logfile;
 
@@ -84,10 +106,35 @@ Result<DaemonSettings> make_settings(const config::ConfigDir& dir,
     if (*tcponly) s.options |= protocol::option_tcponly | protocol::option_indirect;
     if (*pmtu && !*tcponly) s.options |= protocol::option_pmtu_discovery;
     if (*clamp) s.options |= protocol::option_clamp_mss;
-    // Until sluice-dp attaches, this node has no UDP path at all: unless the configuration
-    // says TCPOnly explicitly, say so the way tinc understands (TCPOnly), so that peers send
-    // it PACKETs instead of UDP that nobody reads, and skip PMTU discovery, which needs UDP.
-    if (c.first("TCPOnly") == nullptr) {
+    auto data_plane = c.get_choice("DataPlane", "managed", std::vector<std::string_view>{"managed", "external", "none"});
+    if (!data_plane) return fail(data_plane.error());
+    s.data_plane = *data_plane;
+    auto program = c.get_string("DataPlaneProgram", "");
+    if (!program) return fail(program.error());
+    s.data_plane_program = program->empty() ? default_data_plane_program() : *program;
+    const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    auto workers = c.get_int("DataPlaneWorkers", static_cast<int>(std::clamp<long>(cpus, 1, 256)), 1, 256);
+    if (!workers) return fail(workers.error());
+    s.data_plane_workers = static_cast<std::uint32_t>(*workers);
+    auto interface = c.get_string("Interface", s.netname);
+    if (!interface) return fail(interface.error());
+    s.interface = *interface;
+    auto replay = c.get_int("ReplayWindow", 16, 0, 1 << 20);
+    if (!replay) return fail(replay.error());
+    s.replay_window = static_cast<std::size_t>(*replay);
+    if (s.data_plane != "none") {
+        if (s.key_settings.compression != 0) {
+            return fail("Compression = {}: sluice-dp does not decompress packets yet; use Compression = 0, or "
+                        "DataPlane = none to carry every packet over the meta connections",
+                        s.key_settings.compression);
+        }
+        if (s.port.find_first_not_of("0123456789") != std::string::npos)
+            return fail("Port = {}: the data plane needs a numeric UDP port", s.port);
+    }
+    // Without a data plane this node has no UDP path at all: unless the configuration says
+    // TCPOnly explicitly, say so the way tinc understands (TCPOnly), so that peers send it
+    // PACKETs instead of UDP that nobody reads, and skip PMTU discovery, which needs UDP.
+    if (s.data_plane == "none" && c.first("TCPOnly") == nullptr) {
         s.options = (s.options | protocol::option_tcponly | protocol::option_indirect) &
                     ~protocol::option_pmtu_discovery;
         s.tcponly_forced = true;

@@ -36,7 +36,14 @@ struct DaemonSettings {
     meta::LegacyKeySettings key_settings;
     std::size_t udp_cipher_key_length = 32;
     std::uint32_t options = 0;    // our ACK options before per-peer overrides
-    bool tcponly_forced = false;  // no data plane and no explicit TCPOnly: announced TCPOnly
+    bool tcponly_forced = false;  // DataPlane = none and no explicit TCPOnly: announced TCPOnly
+    // The data plane (DataPlane, DataPlaneProgram, DataPlaneWorkers, Interface, ReplayWindow).
+    std::string data_plane = "managed";  // managed | external | none
+    std::string data_plane_program;
+    std::string data_plane_socket;  // next to the pid file, ".dataplane" instead of ".pid"
+    std::uint32_t data_plane_workers = 1;
+    std::string interface;  // empty: NETNAME, or sluice-dp's choice without a netname
+    std::size_t replay_window = 16;
     Duration ping_interval = seconds(60);
     Duration ping_timeout = seconds(5);
     Duration key_expire = seconds(3600);
@@ -50,6 +57,9 @@ struct DaemonSettings {
 [[nodiscard]] std::string default_pidfile(const std::optional<std::string>& netname,
                                           const std::optional<std::string>& confdir);
 [[nodiscard]] std::string control_socket_for(const std::string& pidfile);
+[[nodiscard]] std::string data_plane_socket_for(const std::string& pidfile);
+// sluice-dp next to this sluiced (installed layout), else in the build tree's dataplane/.
+[[nodiscard]] std::string default_data_plane_program();
 [[nodiscard]] std::string default_logfile(const std::optional<std::string>& netname);
 
 [[nodiscard]] Result<DaemonSettings> make_settings(const config::ConfigDir& dir,

@@ -90,6 +90,14 @@ public:
     [[nodiscard]] Actions request_received(ConnectionId id, const session::ReceivedRequest& request,
                                            TimePoint now);
     [[nodiscard]] Actions packet_received(ConnectionId id, std::span<const std::uint8_t> frame);
+    // From the data plane: a frame of this node's that must travel as PACKET (TCPOnly, no
+    // key yet, larger than the path MTU), routed by its destination as tinc's send_packet.
+    [[nodiscard]] Actions route_local_frame(std::span<const std::uint8_t> frame);
+    // A broadcast the data plane received from node `from` (empty: this node's device),
+    // passed on along the spanning tree to every MST neighbour but `from`.
+    [[nodiscard]] Actions broadcast_from(const std::string& from, std::span<const std::uint8_t> frame);
+    // The data plane has no key for `name`: REQ_KEY now, at most once per 10 s (spec 4.5).
+    [[nodiscard]] Actions request_key(const std::string& name, TimePoint now);
     // SIGHUP: the node's own Subnet lines changed; floods the difference.
     [[nodiscard]] Actions set_own_subnets(const std::vector<net::Subnet>& subnets);
     // Timers: PING/PONG, the duplicate cache, key expiry. Call at least every second.
@@ -146,6 +154,9 @@ private:
     void send_ans_key(const std::string& to, Actions& out);
     void expire_keys(Actions& out);
     void request_missing_keys(Actions& out);
+
+    // packet_router.cpp
+    [[nodiscard]] Actions route_frame(ConnectionId source, std::span<const std::uint8_t> frame);
 
     // mesh_liveness.cpp
     void on_ping(ConnectionId from, Actions& out);

@@ -2,6 +2,7 @@
 // go to this node's device, or over the meta connection toward the owner of the
 // destination, or along the broadcast tree.
 #include "controlplane/mesh/mesh.hpp"
+#include "controlplane/protocol/codec.hpp"
 #include "shared/log/log.hpp"
 
 namespace sluice::mesh {
@@ -15,8 +16,37 @@ constexpr std::uint16_t ethertype_ipv6 = 0x86dd;
 }  // namespace
 
 Actions Mesh::packet_received(ConnectionId source, std::span<const std::uint8_t> frame) {
+    if (!neighbours_.contains(source)) return {};
+    return route_frame(source, frame);
+}
+
+Actions Mesh::route_local_frame(std::span<const std::uint8_t> frame) { return route_frame(0, frame); }
+
+Actions Mesh::request_key(const std::string& name, TimePoint now) {
     Actions out;
-    if (!neighbours_.contains(source)) return out;
+    now_ = now;
+    const graph::Node* node = graph_.find_node(name);
+    if (node == nullptr || !node->reachable || name == settings_.self_name) return out;
+    NodeKeys& keys = keys_[name];
+    if (keys.last_req_key != TimePoint{} && now_ - keys.last_req_key < seconds(10)) return out;
+    auto next = nexthop_connection(name);
+    if (!next) return out;
+    keys.last_req_key = now_;
+    out.emplace_back(SendLine{*next, protocol::format_request(protocol::ReqKeyRequest{settings_.self_name, name})});
+    return out;
+}
+
+Actions Mesh::broadcast_from(const std::string& from, std::span<const std::uint8_t> frame) {
+    Actions out;
+    std::vector<std::uint8_t> copy(frame.begin(), frame.end());
+    for (const auto& [id, n] : neighbours_)
+        if (n.name != from && mst_neighbours_.contains(n.name)) out.emplace_back(SendPacket{id, copy});
+    return out;
+}
+
+// source 0: the frame comes from this node (the data plane could not send it over UDP).
+Actions Mesh::route_frame(ConnectionId source, std::span<const std::uint8_t> frame) {
+    Actions out;
     if (frame.size() < ethernet_header) {
         ++counters_.packets_dropped_too_short;
         return out;
@@ -52,7 +82,7 @@ Actions Mesh::packet_received(ConnectionId source, std::span<const std::uint8_t>
 
     std::vector<std::uint8_t> copy(frame.begin(), frame.end());
     if (broadcast) {
-        out.emplace_back(DeliverFrame{copy});
+        if (source != 0) out.emplace_back(DeliverFrame{copy});
         for (const auto& [id, n] : neighbours_)
             if (id != source && mst_neighbours_.contains(n.name)) out.emplace_back(SendPacket{id, copy});
         ++counters_.packets_forwarded;
@@ -63,6 +93,10 @@ Actions Mesh::packet_received(ConnectionId source, std::span<const std::uint8_t>
         return out;
     }
     if (match->owner->name == settings_.self_name) {
+        if (source == 0) {
+            ++counters_.packets_dropped_loop;
+            return out;
+        }
         ++counters_.packets_delivered;
         out.emplace_back(DeliverFrame{std::move(copy)});
         return out;

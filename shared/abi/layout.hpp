@@ -38,7 +38,7 @@ inline constexpr std::uint64_t kMagic = 0x4D53'4543'4955'4C53;
 // another version, so a sluiced and a sluice-dp from different builds fail loudly at start-up
 // instead of misreading each other. magic and abi_version stay at offsets 0 and 8 forever so
 // that any two versions can at least tell each other apart.
-inline constexpr std::uint32_t kAbiVersion = 1;
+inline constexpr std::uint32_t kAbiVersion = 2;
 
 inline constexpr std::size_t kCacheLine = 64;
 
@@ -174,14 +174,16 @@ enum class DropReason : std::uint8_t {
     tun_write_failed,
     udp_send_failed,
     not_ipv4_or_ipv6,  // an ethertype or version nibble sluice does not route
+    looped_back,       // read from the TUN device but addressed to one of this node's subnets
 };
-inline constexpr std::size_t kDropReasonCount = 12;
+inline constexpr std::size_t kDropReasonCount = 13;
 
 [[nodiscard]] constexpr std::string_view drop_reason_name(DropReason reason) noexcept {
     constexpr std::array<std::string_view, kDropReasonCount> names{
         "no_route",         "no_key",           "bad_mac",         "replay",
         "too_short",        "too_big",          "unknown_peer",    "ring_full",
         "buffer_exhausted", "tun_write_failed", "udp_send_failed", "not_ipv4_or_ipv6",
+        "looped_back",
     };
     const auto index = static_cast<std::size_t>(reason);
     return index < names.size() ? names[index] : "unknown";
@@ -311,8 +313,8 @@ static_assert(offsetof(SnapshotSlotHeader, key_count) == 24);
 static_assert(offsetof(SnapshotSlotHeader, reserved0) == 28);
 static_assert(offsetof(SnapshotSlotHeader, reserved1) == 32);
 
-static_assert(static_cast<std::size_t>(DropReason::not_ipv4_or_ipv6) + 1 == kDropReasonCount);
-static_assert(kIsSharedAbiType<WorkerCounters> && sizeof(WorkerCounters) == 192 &&
+static_assert(static_cast<std::size_t>(DropReason::looped_back) + 1 == kDropReasonCount);
+static_assert(kIsSharedAbiType<WorkerCounters> && sizeof(WorkerCounters) == 256 &&
               alignof(WorkerCounters) == 64);
 static_assert(offsetof(WorkerCounters, rx_packets) == 0);
 static_assert(offsetof(WorkerCounters, rx_bytes) == 8);
@@ -329,7 +331,7 @@ static_assert(offsetof(WorkerCounters, reserved0) == 88);
 static_assert(offsetof(WorkerCounters, drops) == 96);
 static_assert(sizeof(WorkerCounters::drops) == kDropReasonCount * sizeof(std::uint64_t));
 
-static_assert(kIsSharedAbiType<WorkerRecord> && sizeof(WorkerRecord) == 256 && alignof(WorkerRecord) == 64);
+static_assert(kIsSharedAbiType<WorkerRecord> && sizeof(WorkerRecord) == 320 && alignof(WorkerRecord) == 64);
 static_assert(offsetof(WorkerRecord, quiescent_generation) == 0);
 static_assert(offsetof(WorkerRecord, reserved0) == 8);
 static_assert(offsetof(WorkerRecord, counters) == 64);

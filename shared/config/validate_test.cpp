@@ -118,7 +118,7 @@ TEST_CASE("every type rejects bad values with one exact line") {
         {"ReplayWindow = -1", R"(invalid ReplayWindow "-1": must be between 0 and 1048576)"},
         {"PMTU = 0", R"(invalid PMTU "0": must be at least 1)"},
         {"Weight = -3", R"(invalid Weight "-3": must be at least 0)"},
-        {"DataPlaneWorkers = 0", R"(invalid DataPlaneWorkers "0": must be between 1 and 1024)"},
+        {"DataPlaneWorkers = 0", R"(invalid DataPlaneWorkers "0": must be between 1 and 256)"},
         {"MACExpire = +", R"(invalid MACExpire "+": expected an integer)"},
         // choices
         {"Mode = bridge", R"(invalid Mode "bridge": expected router, switch or hub)"},
@@ -128,7 +128,7 @@ TEST_CASE("every type rejects bad values with one exact line") {
         {"DeviceType = utun",
          R"(invalid DeviceType "utun": expected tun, tap, dummy, raw_socket, multicast, uml or vde)"},
         {"ProcessPriority = realtime", R"(invalid ProcessPriority "realtime": expected low, normal or high)"},
-        {"DataPlane = dpdk", R"(invalid DataPlane "dpdk": expected internal or external)"},
+        {"DataPlane = dpdk", R"(invalid DataPlane "dpdk": expected managed, external or none)"},
         // names
         {"ConnectTo = beta-1",
          R"(invalid ConnectTo "beta-1": node names may only contain letters, digits and "_")"},

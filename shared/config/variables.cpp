@@ -22,7 +22,7 @@ constexpr std::array<std::string_view, 7> device_types = {"tun",       "tap", "d
 constexpr std::array<std::string_view, 3> forwarding_modes = {"off", "internal", "kernel"};
 constexpr std::array<std::string_view, 3> routing_modes = {"router", "switch", "hub"};
 constexpr std::array<std::string_view, 3> process_priorities = {"low", "normal", "high"};
-constexpr std::array<std::string_view, 2> data_planes = {"internal", "external"};
+constexpr std::array<std::string_view, 3> data_planes = {"managed", "external", "none"};
 
 using enum Scope;
 using enum ValueType;
@@ -61,7 +61,7 @@ constexpr std::array registry = {
     Variable{.name = "IffOneQueue", .scope = server, .type = boolean, .default_text = "no",
              .description = "Set IFF_ONE_QUEUE on the TUN/TAP device."},
     Variable{.name = "Interface", .scope = server, .type = interface, .default_text = "NETNAME",
-             .description = "Name of the virtual network interface."},
+             .description = "Name of the virtual network interface.", .status = implemented},
     Variable{.name = "KeyExpire", .scope = server, .type = integer, .default_text = "3600",
              .description = "Seconds before the UDP session key is renewed.", .status = implemented, .min = 1, .max = int_max},
     Variable{.name = "LocalDiscovery", .scope = server, .type = boolean, .default_text = "no",
@@ -98,7 +98,7 @@ constexpr std::array registry = {
              .description = "Proxy for outgoing meta connections: socks4, socks4a, socks5, http or exec."},
     Variable{.name = "ReplayWindow", .scope = server, .type = integer, .default_text = "16",
              .description = "Bytes of replay window per peer (8 packets per byte; 0 disables the check).",
-             .min = 0, .max = 1 << 20},
+             .status = implemented, .min = 0, .max = 1 << 20},
     Variable{.name = "ScriptsInterpreter", .scope = server, .type = string,
              .description = "Program that runs the scripts (they are executed directly otherwise).", .status = implemented},
     Variable{.name = "StrictSubnets", .scope = server, .type = boolean, .default_text = "no",
@@ -146,13 +146,17 @@ constexpr std::array registry = {
              .status = implemented, .min = 0, .max = int_max},
 
     // ---- sluice's own variables ------------------------------------------------------------
-    Variable{.name = "DataPlane", .scope = server, .type = choice, .default_text = "internal",
-             .description = "Where packets are moved: inside sluiced (internal) or by the sluice-dp process (external).",
-             .sluice_only = true, .choices = data_planes},
+    Variable{.name = "DataPlane", .scope = server, .type = choice, .default_text = "managed",
+             .description = "Who runs sluice-dp, the packet engine: sluiced starts and restarts it (managed), a supervisor of its own does (external), or there is none and every packet travels as PACKET over the meta connections (none).",
+             .status = implemented, .sluice_only = true, .choices = data_planes},
+    Variable{.name = "DataPlaneProgram", .scope = server, .type = path,
+             .default_text = "sluice-dp next to sluiced",
+             .description = "The sluice-dp executable sluiced starts when DataPlane = managed.",
+             .status = implemented, .sluice_only = true},
     Variable{.name = "DataPlaneWorkers", .scope = server, .type = integer,
              .default_text = "number of online CPUs",
-             .description = "Packet worker threads of the data plane.", .sluice_only = true,
-             .min = 1, .max = 1024},
+             .description = "Packet worker threads of the data plane, each pinned to a CPU with its own TUN queue and UDP socket.",
+             .status = implemented, .sluice_only = true, .min = 1, .max = 256},
     Variable{.name = "Ed25519PrivateKeyFile", .scope = server, .type = path,
              .default_text = "CONFDIR/ed25519_key.priv",
              .description = "File holding this node's Ed25519 private key.", .status = implemented,

@@ -33,6 +33,16 @@ cleanup() {
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$pid" 2>/dev/null || true
     done
+    # sluice-dp processes our sluiced nodes started (they outlive a killed sluiced on purpose).
+    local log_file
+    for log_file in "$TMP"/*.log; do
+        [[ -f "$log_file" ]] || continue
+        for pid in $(sed -n 's/.*Started sluice-dp .*, pid \([0-9]*\).*/\1/p' "$log_file"); do
+            kill "$pid" 2>/dev/null || true
+            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -9 "$pid" 2>/dev/null || true
+        done
+    done
     for ns in "${NAMESPACES[@]}"; do ip netns delete "$ns" 2>/dev/null || true; done
     if [[ $status -ne 0 && $status -ne 77 ]]; then
         log "logs kept for the failure:"
@@ -108,17 +118,27 @@ in_ns() {
 
 declare -A NODE_KIND=()
 
-# node NAME KIND UNDERLAY_ADDRESS OVERLAY_ADDRESS: makes the configuration with sluicectl
-# init (for tinc nodes too: those files are tinc's formats), with Address and a /32 Subnet.
-# tinc nodes get a tun device whose tinc-up puts OVERLAY_ADDRESS/24 on it.
+# node NAME KIND UNDERLAY_ADDRESS OVERLAY_ADDRESS [OVERLAY6]: makes the configuration with
+# sluicectl init (for tinc nodes too: those files are tinc's formats), with Address and a /32
+# Subnet (and a /128 for OVERLAY6). tinc nodes, and sluice nodes with a data plane, get a
+# tinc-up that puts OVERLAY_ADDRESS/24 (and OVERLAY6/64) on the device.
+# Sluice nodes run with DataPlane = $DATA_PLANE (default none: the meta-protocol scenarios
+# need no packet engine; the data-plane scenarios set DATA_PLANE=managed).
 node() {
-    local name=$1 kind=$2 underlay=$3 overlay=$4
+    local name=$1 kind=$2 underlay=$3 overlay=$4 overlay6=${5:-}
     NODE_KIND[$name]=$kind
     "$SLUICECTL" -c "$TMP/$name" init "$name" >/dev/null
     printf 'Address = %s\nSubnet = %s/32\n' "$underlay" "$overlay" >>"$TMP/$name/hosts/$name"
-    if [[ $kind == tinc ]]; then
-        printf '#!/bin/sh\nip addr add %s/24 dev "$INTERFACE"\nip link set "$INTERFACE" up\n' "$overlay" \
-            >"$TMP/$name/tinc-up"
+    [[ -z $overlay6 ]] || printf 'Subnet = %s/128\n' "$overlay6" >>"$TMP/$name/hosts/$name"
+    if [[ $kind == sluice ]]; then
+        printf 'DataPlane = %s\n' "${DATA_PLANE:-none}" >>"$TMP/$name/tinc.conf"
+    fi
+    if [[ $kind == tinc || ${DATA_PLANE:-none} != none ]]; then
+        {
+            printf '#!/bin/sh\nip addr add %s/24 dev "$INTERFACE"\n' "$overlay"
+            [[ -z $overlay6 ]] || printf 'ip addr add %s/64 dev "$INTERFACE"\n' "$overlay6"
+            printf 'ip link set "$INTERFACE" up\n'
+        } >"$TMP/$name/tinc-up"
         chmod +x "$TMP/$name/tinc-up"
     fi
 }
@@ -154,6 +174,11 @@ stop_hard() {
     kill -9 "${NODE_PID[$1]}" 2>/dev/null || true
     wait "${NODE_PID[$1]}" 2>/dev/null || true
     rm -f "$TMP/$1.pid" "$TMP/$1/sluiced.pid" "$TMP/$1/sluiced.socket"
+}
+
+# dp_pid NAME: the pid of the sluice-dp serving node NAME (from its log).
+dp_pid() {
+    sed -n 's/.*Started sluice-dp .*, pid \([0-9]*\).*/\1/p' "$TMP/$1.log" | tail -n 1
 }
 
 # tinc_dump NAME: asks tincd for its graph (SIGUSR2) and prints that dump from its log.

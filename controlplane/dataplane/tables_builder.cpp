@@ -1,0 +1,118 @@
+#include "controlplane/dataplane/tables_builder.hpp"
+
+#include <arpa/inet.h>
+#include <charconv>
+#include <cstring>
+
+#include "controlplane/protocol/constants.hpp"
+
+namespace sluice::dataplane_link {
+
+namespace {
+
+bool same_key(const tables::LegacyKeyRecord& a, const tables::LegacyKeyRecord& b) {
+    return a.cipher_nid == b.cipher_nid && a.digest_nid == b.digest_nid && a.mac_length == b.mac_length &&
+           a.compression == b.compression && a.key_length == b.key_length && a.key == b.key;
+}
+
+}  // namespace
+
+tables::Endpoint parse_endpoint(const std::string& address, const std::string& port) {
+    tables::Endpoint e{};
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) return e;
+    if (::inet_pton(AF_INET, address.c_str(), e.address.data()) == 1) {
+        e.family = tables::EndpointFamily::ipv4;
+    } else if (::inet_pton(AF_INET6, address.c_str(), e.address.data()) == 1) {
+        e.family = tables::EndpointFamily::ipv6;
+    } else {
+        e.address = {};
+        return e;
+    }
+    e.port = static_cast<std::uint16_t>(value);
+    return e;
+}
+
+std::uint32_t TablesBuilder::node_id(const std::string& name) {
+    auto it = node_ids_.find(name);
+    if (it != node_ids_.end()) return it->second;
+    const std::uint32_t id = next_node_id_++;
+    node_ids_.emplace(name, id);
+    names_.emplace(id, name);
+    return id;
+}
+
+std::string TablesBuilder::name_of(std::uint32_t id) const {
+    auto it = names_.find(id);
+    return it == names_.end() ? std::string() : it->second;
+}
+
+tables::LegacyKeyRecord TablesBuilder::key_record(const std::optional<meta::LegacyKey>& key, KeyState& state) {
+    if (!key) {
+        state = {};
+        return {};
+    }
+    tables::LegacyKeyRecord r{};
+    r.cipher_nid = key->cipher_nid();
+    r.digest_nid = key->digest_nid();
+    r.mac_length = static_cast<std::uint16_t>(key->mac_length());
+    r.compression = static_cast<std::uint8_t>(key->compression());
+    const auto material = key->material();
+    r.key_length = static_cast<std::uint8_t>(std::min(material.size(), tables::kMaxLegacyKeyBytes));
+    std::memcpy(r.key.data(), material.data(), r.key_length);
+    if (state.id == 0 || !same_key(state.record, r)) {
+        state.id = next_key_id_++;
+        state.record = r;
+    }
+    r.key_id = state.id;
+    return r;
+}
+
+tables::TablesInput TablesBuilder::build(const mesh::Mesh& mesh) {
+    tables::TablesInput in;
+    const graph::Graph& g = mesh.graph();
+    in.self_name = g.self_name();
+    for (const auto& [name, node] : g.nodes()) {
+        tables::NodeInput n;
+        n.name = name;
+        n.node_id = node_id(name);
+        const bool self = name == g.self_name();
+        if (node.reachable || self) n.flags |= tables::peer_flags::reachable;
+        const std::uint32_t options = self ? settings_.own_options : node.options | settings_.own_options;
+        if ((options & protocol::option_tcponly) != 0) n.flags |= tables::peer_flags::tcp_only;
+        if ((node.options & protocol::option_pmtu_discovery) != 0) n.flags |= tables::peer_flags::pmtu_discovery;
+        if ((node.options & protocol::option_clamp_mss) != 0) n.flags |= tables::peer_flags::clamp_mss;
+        if (node.indirect) n.flags |= tables::peer_flags::indirect;
+        // An unreachable node keeps no path: its via/nexthop may name nodes long gone.
+        if (node.reachable && !self) {
+            if (g.find_node(node.via) != nullptr) n.via = node.via;
+            if (g.find_node(node.nexthop) != nullptr) n.nexthop = node.nexthop;
+        }
+        n.mtu = settings_.default_mtu;
+        if (node.reachable && node.has_udp_address()) n.endpoint = parse_endpoint(node.udp_address, node.udp_port);
+        const mesh::NodeKeys* keys = mesh.keys_of(name);
+        static const std::optional<meta::LegacyKey> none;
+        n.in_key = key_record(keys != nullptr ? keys->inbound : none, inbound_[name]);
+        n.out_key = key_record(keys != nullptr ? keys->outbound : none, outbound_[name]);
+        in.nodes.push_back(std::move(n));
+    }
+    for (const net::SubnetType type : {net::SubnetType::ipv4, net::SubnetType::ipv6}) {
+        for (const auto& entry : g.subnets().entries(type)) {
+            in.subnets.push_back({entry.subnet, entry.owner->name});
+        }
+    }
+    return in;
+}
+
+void TablesBuilder::adopt(const tables::TablesView& published) {
+    for (const auto& peer : published.peers()) {
+        const std::string name(published.name(peer));
+        node_ids_[name] = peer.node_id;
+        names_[peer.node_id] = name;
+        next_node_id_ = std::max(next_node_id_, peer.node_id + 1);
+        next_key_id_ = std::max({next_key_id_, peer.in_key.key_id + 1, peer.out_key.key_id + 1});
+    }
+}
+
+}  // namespace sluice::dataplane_link

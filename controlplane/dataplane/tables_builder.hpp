@@ -1,0 +1,63 @@
+// What the data plane must know, derived from the mesh: one NodeInput per node (where its
+// packets go, its UDP endpoint, the legacy keys in both directions) and every subnet. Pure:
+// the link (link.hpp) encodes the result into a snapshot slot and publishes it.
+//
+// The builder also owns two numbering schemes the data plane relies on:
+//  - node ids: stable for a node's whole life in the region (the data plane's caches and the
+//    event rings use them; indexes change whenever a node is added);
+//  - key ids: a new id whenever a key's bytes or parameters change, never reused, so a
+//    worker's cached cipher state is valid exactly while its id is published.
+// A restarted sluiced seeds both from the tables the previous one published (adopt()), so the
+// numbering continues instead of colliding with ids the workers still hold.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "controlplane/mesh/mesh.hpp"
+#include "shared/tables/tables.hpp"
+
+namespace sluice::dataplane_link {
+
+struct BuilderSettings {
+    std::uint32_t own_options = 0;  // this node's ACK options (TCPOnly applies to every path)
+    std::uint16_t default_mtu = 1518;
+};
+
+class TablesBuilder {
+public:
+    explicit TablesBuilder(BuilderSettings settings) : settings_(settings) {}
+
+    [[nodiscard]] tables::TablesInput build(const mesh::Mesh& mesh);
+
+    // Continue the numbering of tables published by an earlier control plane.
+    void adopt(const tables::TablesView& published);
+
+    void set_own_options(std::uint32_t options) { settings_.own_options = options; }
+    [[nodiscard]] std::uint64_t last_key_id() const noexcept { return next_key_id_ - 1; }
+
+    // The node's name for a node id from an event ring, or empty.
+    [[nodiscard]] std::string name_of(std::uint32_t node_id) const;
+
+private:
+    struct KeyState {
+        std::uint64_t id = 0;
+        tables::LegacyKeyRecord record{};
+    };
+    std::uint32_t node_id(const std::string& name);
+    tables::LegacyKeyRecord key_record(const std::optional<meta::LegacyKey>& key, KeyState& state);
+
+    BuilderSettings settings_;
+    std::map<std::string, std::uint32_t, std::less<>> node_ids_;
+    std::map<std::uint32_t, std::string> names_;
+    std::uint32_t next_node_id_ = 1;
+    std::map<std::string, KeyState, std::less<>> inbound_;
+    std::map<std::string, KeyState, std::less<>> outbound_;
+    std::uint64_t next_key_id_ = 1;
+};
+
+// A numeric address and port as sluice's endpoint; family none if either is not numeric.
+[[nodiscard]] tables::Endpoint parse_endpoint(const std::string& address, const std::string& port);
+
+}  // namespace sluice::dataplane_link

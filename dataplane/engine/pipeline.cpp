@@ -1,0 +1,228 @@
+#include "dataplane/engine/pipeline.hpp"
+
+#include <cstring>
+
+#include "dataplane/crypto/probe.hpp"
+#include "dataplane/packet/frame.hpp"
+#include "dataplane/packet/mss_clamp.hpp"
+#include "shared/abi/events.hpp"
+
+namespace sluice::dataplane::engine {
+
+namespace {
+
+using abi::DropReason;
+using tables::kNoIndex;
+namespace flags = tables::peer_flags;
+
+constexpr std::size_t kEth = packet::ethernet_header_length;
+// unknown_source events per second per worker: enough for the control plane to learn a
+// roaming peer's address, too few for a flood of junk to crowd out the other events.
+constexpr std::uint32_t kUnknownSourceReportsPerSecond = 8;
+
+route::Verdict lookup(const tables::TablesView& tables, const packet::FrameClass& c) noexcept {
+    return c.kind == packet::FrameKind::ipv4 ? tables.routes().lookup(c.ipv4_destination)
+                                             : tables.routes().lookup(c.ipv6_destination);
+}
+
+DropReason open_drop_reason(crypto::OpenDrop drop) noexcept {
+    return drop == crypto::OpenDrop::too_short ? DropReason::too_short : DropReason::bad_mac;
+}
+
+}  // namespace
+
+Decision Pipeline::from_tun(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length) noexcept {
+    if (tables_ == nullptr) return drop(DropReason::no_route);
+    const std::uint32_t frame_offset = offset - static_cast<std::uint32_t>(kEth);
+    const std::span<std::uint8_t> frame = buffer.subspan(frame_offset, length + kEth);
+    const packet::FrameClass c = packet::frame_ip_packet(frame);
+    if (c.kind == packet::FrameKind::too_short) return drop(DropReason::too_short);
+    if (!c.is_ip()) return drop(DropReason::not_ipv4_or_ipv6);
+    if (c.broadcast_or_multicast) return to_control_plane(abi::EventType::broadcast_frame, abi::kLocalNode, frame);
+    const route::Verdict v = lookup(*tables_, c);
+    if (v.kind != route::VerdictKind::route) {
+        return icmp_reply(buffer, offset, length, false, 0,
+                          v.kind == route::VerdictKind::unknown ? packet::Unreachable::net_unknown
+                                                                : packet::Unreachable::net_unreachable);
+    }
+    if (v.node_index == tables_->self_index()) return drop(DropReason::looped_back);
+    return route_frame(buffer, frame_offset, length + static_cast<std::uint32_t>(kEth), v.node_index);
+}
+
+Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
+                               std::uint32_t node_index) noexcept {
+    const tables::PeerRecord& dest = tables_->peer(node_index);
+    if ((dest.flags & flags::reachable) == 0) {
+        return icmp_reply(buffer, offset + static_cast<std::uint32_t>(kEth), length - static_cast<std::uint32_t>(kEth),
+                          false, 0, packet::Unreachable::net_unreachable);
+    }
+    // tinc's send_packet: UDP goes to via, or to the next hop when via is this node.
+    std::uint32_t via_index = dest.via_index;
+    if (via_index == tables_->self_index()) via_index = dest.nexthop_index;
+    const tables::PeerRecord& via = tables_->peer(via_index);
+    const std::span<std::uint8_t> frame = buffer.subspan(offset, length);
+    const std::span<std::uint8_t> ip = frame.subspan(kEth);
+
+    const std::uint32_t mtu = via.mtu;
+    if (mtu != 0) {
+        switch (packet::check_path_mtu(ip, mtu)) {
+            case packet::PathFit::too_big:
+                return icmp_reply(buffer, offset + static_cast<std::uint32_t>(kEth), length - static_cast<std::uint32_t>(kEth),
+                                  true, mtu, packet::Unreachable::net_unreachable);
+            case packet::PathFit::under_floor:
+            case packet::PathFit::fragment:
+                // Larger than the path but not answerable with ICMP: the meta connection
+                // carries it whole, as tinc does for frames above the path MTU.
+                return to_control_plane(abi::EventType::tcp_frame, dest.node_id, frame);
+            case packet::PathFit::fits:
+                break;
+        }
+    }
+    if ((via.flags & flags::clamp_mss) != 0 && mtu != 0) (void)packet::clamp_mss(ip, mtu);
+
+    if ((via.flags & flags::tcp_only) != 0 || !via.endpoint.valid()) {
+        return to_control_plane(abi::EventType::tcp_frame, dest.node_id, frame);
+    }
+    PeerCacheEntry* entry = cache_.find(via.node_id);
+    if (entry == nullptr || !entry->out) {
+        // No key yet: ask for one, and meanwhile the frame goes over TCP (spec 4.5).
+        request_key(via, entry);
+        return to_control_plane(abi::EventType::tcp_frame, dest.node_id, frame);
+    }
+    if (via.out_key.compression != 0) {
+        // The peer asked for compressed packets; sluice-dp does not compress, so the frame
+        // goes uncompressed over the meta connection (PACKET is never compressed).
+        return to_control_plane(abi::EventType::tcp_frame, dest.node_id, frame);
+    }
+    const std::uint32_t seqno = sequences_.next(via.node_id, via.out_key.key_id);
+    const crypto::SealVerdict sealed = entry->out->seal(seqno, buffer, offset, length);
+    if (!sealed.ok()) return drop(DropReason::too_big);
+    return {Action::send_udp, static_cast<std::uint32_t>(sealed.offset), static_cast<std::uint32_t>(sealed.length),
+            via.endpoint};
+}
+
+Decision Pipeline::from_udp(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
+                            const tables::Endpoint& source) noexcept {
+    const std::span<std::uint8_t> datagram = buffer.subspan(offset, length);
+    if (tables_ == nullptr) return drop(DropReason::unknown_peer);
+    const std::uint32_t index = tables_->find_endpoint(source);
+    if (index == kNoIndex) return unknown_source(datagram, source);
+    const tables::PeerRecord& from = tables_->peer(index);
+    PeerCacheEntry* entry = cache_.find(from.node_id);
+    if (entry == nullptr || !entry->in) return drop(DropReason::no_key);
+    const crypto::OpenVerdict opened = entry->in->open(datagram);
+    if (!opened.ok()) return drop(open_drop_reason(opened.drop));
+    if (entry->replay.check_and_update(opened.seqno) != crypto::TincReplayVerdict::accept) {
+        return drop(DropReason::replay);
+    }
+    // Our inbound keys never ask for compression: sluiced refuses Compression != 0 while a
+    // data plane is attached, so the payload is the frame itself.
+    const std::uint32_t frame_offset = offset + static_cast<std::uint32_t>(opened.payload_offset);
+    const std::uint32_t frame_length = static_cast<std::uint32_t>(opened.payload_length);
+    const std::span<std::uint8_t> frame = buffer.subspan(frame_offset, frame_length);
+
+    if (crypto::is_probe(frame)) {
+        if (crypto::is_reply(frame)) return {};  // sluice-dp sends no probes of its own yet
+        // Reflect it (spec 5.6): same frame, byte 0 = 1, sealed for the prober.
+        if (!entry->out) {
+            request_key(from, entry);
+            return drop(DropReason::no_key);
+        }
+        crypto::make_reply(frame);
+        const std::uint32_t seqno = sequences_.next(from.node_id, from.out_key.key_id);
+        const crypto::SealVerdict sealed = entry->out->seal(seqno, buffer, frame_offset, frame_length);
+        if (!sealed.ok()) return drop(DropReason::too_big);
+        return {Action::send_udp, static_cast<std::uint32_t>(sealed.offset),
+                static_cast<std::uint32_t>(sealed.length), source};
+    }
+    const packet::FrameClass c = packet::classify_frame(frame);
+    if (c.kind == packet::FrameKind::too_short) return drop(DropReason::too_short);
+    if (!c.is_ip()) return drop(DropReason::not_ipv4_or_ipv6);
+    if (c.broadcast_or_multicast) {
+        // Delivered here, and the control plane passes it on along the spanning tree.
+        (void)to_control_plane(abi::EventType::broadcast_frame, from.node_id, frame);
+        return {Action::write_tun, frame_offset + static_cast<std::uint32_t>(kEth),
+                frame_length - static_cast<std::uint32_t>(kEth), {}};
+    }
+    const route::Verdict v = lookup(*tables_, c);
+    if (v.kind != route::VerdictKind::route) return drop(DropReason::no_route);
+    if (v.node_index == tables_->self_index()) {
+        return {Action::write_tun, frame_offset + static_cast<std::uint32_t>(kEth),
+                frame_length - static_cast<std::uint32_t>(kEth), {}};
+    }
+    // For another node: relay it, hop by hop as tinc does (each hop seals for the next).
+    return route_frame(buffer, frame_offset, frame_length, v.node_index);
+}
+
+Decision Pipeline::from_injection(std::span<std::uint8_t> buffer, std::uint32_t offset,
+                                  std::uint32_t length) noexcept {
+    if (length <= kEth) return drop(DropReason::too_short);
+    (void)buffer;
+    return {Action::write_tun, offset + static_cast<std::uint32_t>(kEth), length - static_cast<std::uint32_t>(kEth), {}};
+}
+
+Decision Pipeline::to_control_plane(abi::EventType type, std::uint64_t aux, std::span<const std::uint8_t> frame) noexcept {
+    if (!abi::RingProducer::fits(frame.size())) return drop(DropReason::too_big);
+    if (!events_.try_push(frame, abi::type_code(type), aux)) return drop(DropReason::ring_full);
+    abi::add_owned(counters_.events_pushed, 1);
+    events_pushed_ = true;
+    return {};
+}
+
+void Pipeline::request_key(const tables::PeerRecord& peer, PeerCacheEntry* entry) noexcept {
+    if (entry != nullptr) {
+        if (entry->key_requested_generation == generation_) return;
+        entry->key_requested_generation = generation_;
+    }
+    if (events_.try_push({}, abi::type_code(abi::EventType::key_needed), peer.node_id)) {
+        abi::add_owned(counters_.events_pushed, 1);
+        events_pushed_ = true;
+    } else {
+        abi::add_owned(counters_.drop(DropReason::ring_full), 1);
+    }
+}
+
+Decision Pipeline::unknown_source(std::span<const std::uint8_t> datagram, const tables::Endpoint& source) noexcept {
+    if (unknown_source_second_ != now_seconds_) {
+        unknown_source_second_ = now_seconds_;
+        unknown_source_reports_ = 0;
+    }
+    if (unknown_source_reports_ < kUnknownSourceReportsPerSecond) {
+        const std::span<std::uint8_t> area = events_.try_reserve();
+        if (!area.empty()) {
+            ++unknown_source_reports_;
+            abi::UnknownSource head{};
+            head.family = source.family == tables::EndpointFamily::ipv4 ? abi::AddressFamily::ipv4
+                                                                        : abi::AddressFamily::ipv6;
+            head.port = source.port;
+            head.address = source.address;
+            std::memcpy(area.data(), &head, sizeof head);
+            const std::size_t n = std::min(datagram.size(), abi::kUnknownSourceDatagramMax);
+            std::memcpy(area.data() + sizeof head, datagram.data(), n);
+            events_.commit(abi::type_code(abi::EventType::unknown_source),
+                           static_cast<std::uint32_t>(sizeof head + n), 0);
+            abi::add_owned(counters_.events_pushed, 1);
+            events_pushed_ = true;
+        }
+    }
+    return drop(DropReason::unknown_peer);
+}
+
+Decision Pipeline::icmp_reply(std::span<std::uint8_t> buffer, std::uint32_t ip_offset, std::uint32_t ip_length,
+                              bool too_big, std::uint32_t mtu, packet::Unreachable reason) noexcept {
+    const DropReason why = too_big ? DropReason::too_big : DropReason::no_route;
+    abi::add_owned(counters_.drop(why), 1);
+    if (!icmp_limit_.allow(now_seconds_)) return {};
+    // The reply is built after the original packet in the same buffer, then written to our
+    // own TUN device toward the sender.
+    const std::uint32_t reply_offset = ip_offset + ip_length + 64;
+    if (reply_offset + packet::icmp_reply_buffer_length > buffer.size()) return {};
+    const std::span<const std::uint8_t> original = buffer.subspan(ip_offset, ip_length);
+    const std::span<std::uint8_t> out = buffer.subspan(reply_offset, packet::icmp_reply_buffer_length);
+    const packet::IcmpReply reply =
+        too_big ? packet::build_packet_too_big(original, mtu, out) : packet::build_unreachable(original, reason, out);
+    if (reply.verdict != packet::IcmpVerdict::reply) return {};
+    return {Action::write_tun, reply_offset, static_cast<std::uint32_t>(reply.length), {}};
+}
+
+}  // namespace sluice::dataplane::engine

@@ -1,0 +1,106 @@
+// What a worker does with one packet, decided without any I/O: the worker reads a packet,
+// asks the pipeline, and carries out the single Decision it gets back (send a datagram,
+// write to the TUN device, or nothing). Everything a decision needs is already in memory: the
+// published tables, this worker's PeerCache, the shared send sequences and this worker's
+// event ring, onto which the pipeline pushes what the control plane must handle (a key to
+// fetch, a frame for the meta connection, a broadcast, an unknown sender).
+//
+// Buffers carry headroom in front of the packet so that headers are written in place: the
+// Ethernet header and tinc's sequence number in front of a TUN packet, and the tailroom after
+// it takes the CBC padding and MAC. Nothing here allocates, locks, throws or logs; every
+// packet that is not forwarded is counted under one DropReason.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "dataplane/engine/peer_cache.hpp"
+#include "dataplane/engine/send_sequence.hpp"
+#include "dataplane/packet/icmp.hpp"
+#include "shared/abi/events.hpp"
+#include "shared/abi/layout.hpp"
+#include "shared/abi/spsc_ring.hpp"
+#include "shared/tables/tables.hpp"
+
+namespace sluice::dataplane::engine {
+
+// Bytes kept free in front of a packet read from the TUN device: the 14-byte Ethernet
+// header, tinc's 4-byte sequence number, and room for the native header (16 bytes) later.
+inline constexpr std::size_t kHeadroom = 64;
+
+enum class Action : std::uint8_t {
+    none,       // dropped (counted) or handed to the control plane (an event)
+    send_udp,   // send buffer[offset, +length) to `to`
+    write_tun,  // write buffer[offset, +length) (an IP packet) to the TUN device
+};
+
+struct Decision {
+    Action action = Action::none;
+    std::uint32_t offset = 0;
+    std::uint32_t length = 0;
+    tables::Endpoint to{};
+};
+
+class Pipeline {
+public:
+    Pipeline(PeerCache& cache, SendSequences& sequences, abi::RingProducer& events,
+             abi::WorkerCounters& counters) noexcept
+        : cache_(cache), sequences_(sequences), events_(events), counters_(counters) {}
+
+    // The tables for the coming batch (nullptr: nothing published yet, every packet dropped),
+    // with the generation they were published as.
+    void use_tables(const tables::TablesView* tables, std::uint64_t generation) noexcept {
+        tables_ = tables;
+        generation_ = generation;
+    }
+    // Whole seconds of a monotonic clock, for the ICMP rate limit; set once per batch.
+    void set_now_seconds(std::uint64_t now) noexcept { now_seconds_ = now; }
+
+    // An IP packet read from the TUN device at buffer[offset, +length), with kHeadroom
+    // bytes free in front of it and the rest of the buffer free after it.
+    [[nodiscard]] Decision from_tun(std::span<std::uint8_t> buffer, std::uint32_t offset,
+                                    std::uint32_t length) noexcept;
+
+    // A datagram received from source at buffer[offset, +length).
+    [[nodiscard]] Decision from_udp(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
+                                    const tables::Endpoint& source) noexcept;
+
+    // A frame the control plane injected (it arrived as PACKET and is for this node).
+    [[nodiscard]] Decision from_injection(std::span<std::uint8_t> buffer, std::uint32_t offset,
+                                          std::uint32_t length) noexcept;
+
+    // True if an event was pushed since the last call (the worker then rings the doorbell).
+    [[nodiscard]] bool take_events_pushed() noexcept {
+        const bool pushed = events_pushed_;
+        events_pushed_ = false;
+        return pushed;
+    }
+
+private:
+    // A frame at buffer[offset, +length) (Ethernet header included) for node_index.
+    Decision route_frame(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
+                         std::uint32_t node_index) noexcept;
+    Decision to_control_plane(abi::EventType type, std::uint64_t aux, std::span<const std::uint8_t> frame) noexcept;
+    void request_key(const tables::PeerRecord& peer, PeerCacheEntry* entry) noexcept;
+    Decision icmp_reply(std::span<std::uint8_t> buffer, std::uint32_t ip_offset, std::uint32_t ip_length,
+                        bool too_big, std::uint32_t mtu, packet::Unreachable reason) noexcept;
+    Decision drop(abi::DropReason reason) noexcept {
+        abi::add_owned(counters_.drop(reason), 1);
+        return {};
+    }
+    Decision unknown_source(std::span<const std::uint8_t> datagram, const tables::Endpoint& source) noexcept;
+
+    PeerCache& cache_;
+    SendSequences& sequences_;
+    abi::RingProducer& events_;
+    abi::WorkerCounters& counters_;
+    const tables::TablesView* tables_ = nullptr;
+    std::uint64_t generation_ = 0;
+    std::uint64_t now_seconds_ = 0;
+    std::uint64_t unknown_source_second_ = ~std::uint64_t{0};
+    std::uint32_t unknown_source_reports_ = 0;
+    packet::IcmpRateLimiter icmp_limit_;
+    bool events_pushed_ = false;
+};
+
+}  // namespace sluice::dataplane::engine

@@ -1,0 +1,43 @@
+#include "dataplane/io/tun.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+namespace sluice::dataplane::io {
+
+Result<TunQueues> open_tun(const std::string& name, unsigned queues) {
+    if (name.size() >= IFNAMSIZ) return fail("interface name {} is longer than {} characters", name, IFNAMSIZ - 1);
+    TunQueues out;
+    std::string requested = name.empty() ? "sluice%d" : name;
+    for (unsigned q = 0; q < queues; ++q) {
+        const int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+            const int e = errno;
+            for (int f : out.fds) ::close(f);
+            return fail("/dev/net/tun: {}{}", std::strerror(e), e == EACCES || e == EPERM ? " (sluice-dp needs CAP_NET_ADMIN)" : "");
+        }
+        ifreq ifr{};
+        ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
+        std::strncpy(ifr.ifr_name, requested.c_str(), IFNAMSIZ - 1);
+        if (::ioctl(fd, TUNSETIFF, &ifr) != 0) {
+            const int e = errno;
+            ::close(fd);
+            for (int f : out.fds) ::close(f);
+            return fail("TUNSETIFF {} (queue {} of {}): {}{}", requested, q + 1, queues, std::strerror(e),
+                        e == EPERM ? " (sluice-dp needs CAP_NET_ADMIN)"
+                        : e == EINVAL ? " (is there a device of that name that is not a multi-queue TUN?)"
+                                      : "");
+        }
+        requested = ifr.ifr_name;  // later queues join the device the first one made
+        out.fds.push_back(fd);
+    }
+    out.interface = requested;
+    return out;
+}
+
+}  // namespace sluice::dataplane::io
