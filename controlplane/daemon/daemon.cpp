@@ -121,6 +121,10 @@ Status Daemon::start_data_plane() {
         log::at(Level::traffic, "Received UDP packet from unknown source");
     };
     cb.attached = [this] {
+        // A new sluice-dp: its legacy send counters start again at 1, which the peers' replay
+        // windows would refuse under the keys they have; ask every peer for a fresh key.
+        for (const auto& [name, node] : mesh_->graph().nodes())
+            if (node.reachable && name != settings_.name) apply(mesh_->request_key(name, loop_->now(), true));
         last_tables_.clear();
         publish_tables();
     };
@@ -128,7 +132,17 @@ Status Daemon::start_data_plane() {
     auto link = dataplane_link::DataPlaneLink::start(*loop_, ls, cb);
     if (!link) return fail(link.error());
     data_plane_ = std::move(*link);
-    if (auto inherited = data_plane_->inherited_tables()) tables_->adopt(*inherited);
+    if (auto inherited = data_plane_->inherited_tables()) {
+        tables_->adopt(*inherited);
+        for (const auto& peer : inherited->peers()) {
+            if ((peer.flags & tables::peer_flags::self) != 0) continue;
+            if ((peer.flags & tables::peer_flags::reachable) != 0 && peer.in_key.present() && peer.out_key.present())
+                held_nodes_.emplace_back(inherited->name(peer));
+        }
+        hold_publication_until_ = loop_->now() + seconds(30);
+        log::info("Keeping the data plane's tables until {} node(s) are back with keys (at most 30 s)",
+                  held_nodes_.size());
+    }
     return {};
 }
 
@@ -143,7 +157,21 @@ void Daemon::tables_changed() {
 
 void Daemon::publish_tables() {
     if (!data_plane_ || !data_plane_->attached()) return;
-    const tables::TablesInput input = tables_->build(*mesh_);
+    if (!held_nodes_.empty()) {
+        const bool all_back = std::all_of(held_nodes_.begin(), held_nodes_.end(), [&](const std::string& name) {
+            const graph::Node* node = mesh_->graph().find_node(name);
+            const mesh::NodeKeys* keys = mesh_->keys_of(name);
+            return node != nullptr && node->reachable && keys != nullptr && keys->inbound && keys->outbound;
+        });
+        if (!all_back && loop_->now() < hold_publication_until_) return;
+        if (all_back) {
+            log::info("The mesh is back: publishing fresh tables to the data plane");
+        } else {
+            log::warn("Not every node came back within 30 s: publishing the tables as they are");
+        }
+        held_nodes_.clear();
+    }
+    const tables::TablesInput input = tables_->build(*mesh_, loop_->now());
     std::vector<std::uint8_t> encoded(1 << 16);
     for (;;) {
         auto used = tables::encode_tables(input, encoded);

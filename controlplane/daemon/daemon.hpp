@@ -131,6 +131,11 @@ private:
     std::unique_ptr<dataplane_link::TablesBuilder> tables_;
     std::vector<std::uint8_t> last_tables_;  // encoded, to skip publications that change nothing
     bool publish_scheduled_ = false;
+    // After taking over a running sluice-dp: its tables stay until the nodes it could reach
+    // are back in our mesh with fresh keys (or this deadline passes), so that a restart of
+    // sluiced does not cut traffic while the meta connections re-form.
+    TimePoint hold_publication_until_{};
+    std::vector<std::string> held_nodes_;
 };
 
 }  // namespace sluice::daemon

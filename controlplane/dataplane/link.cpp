@@ -154,7 +154,10 @@ Status DataPlaneLink::handover(io::Fd socket) {
                     {"family", settings_.family},
                     {"replay_window", std::to_string(settings_.replay_window)},
                     {"pid", std::to_string(::getpid())}}};
-    if (!settings_.interface.empty()) attach.fields["interface"] = settings_.interface;
+    // A restarted sluice-dp joins the device its predecessor made (it persists, with its
+    // addresses), even when the kernel picked the name.
+    const std::string interface = !settings_.interface.empty() ? settings_.interface : interface_;
+    if (!interface.empty()) attach.fields["interface"] = interface;
     std::vector<int> fds;
     if (send_region) fds.push_back(region_->fd());
     fds.push_back(doorbell.get());

@@ -1,6 +1,7 @@
 #include "controlplane/dataplane/tables_builder.hpp"
 
 #include <arpa/inet.h>
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -69,8 +70,9 @@ tables::LegacyKeyRecord TablesBuilder::key_record(const std::optional<meta::Lega
     return r;
 }
 
-tables::TablesInput TablesBuilder::build(const mesh::Mesh& mesh) {
+tables::TablesInput TablesBuilder::build(const mesh::Mesh& mesh, TimePoint now) {
     tables::TablesInput in;
+    std::map<std::string, Remembered, std::less<>> usable;
     const graph::Graph& g = mesh.graph();
     in.self_name = g.self_name();
     for (const auto& [name, node] : g.nodes()) {
@@ -95,7 +97,36 @@ tables::TablesInput TablesBuilder::build(const mesh::Mesh& mesh) {
         static const std::optional<meta::LegacyKey> none;
         n.in_key = key_record(keys != nullptr ? keys->inbound : none, inbound_[name]);
         n.out_key = key_record(keys != nullptr ? keys->outbound : none, outbound_[name]);
+        if (!self && node.reachable && n.in_key.present() && n.out_key.present() && n.endpoint.valid() &&
+            (n.flags & tables::peer_flags::tcp_only) == 0) {
+            const auto& owned = g.subnets_of(name);
+            usable[name] = Remembered{n, std::vector<net::Subnet>(owned.begin(), owned.end()), {}};
+        }
         in.nodes.push_back(std::move(n));
+    }
+    // Nodes that lost their path since the last build start lingering; nodes back in the mesh
+    // with a path, and lingerers whose time is up, stop.
+    for (auto& [name, r] : usable_) {
+        if (usable.contains(name) || lingering_.contains(name)) continue;
+        r.until = now + settings_.linger;
+        r.node.via.clear();
+        r.node.nexthop.clear();
+        lingering_.emplace(name, std::move(r));
+    }
+    usable_ = std::move(usable);
+    std::erase_if(lingering_, [&](const auto& kv) { return usable_.contains(kv.first) || now >= kv.second.until; });
+    for (const auto& [name, r] : lingering_) {
+        auto it = std::find_if(in.nodes.begin(), in.nodes.end(), [&](const auto& n) { return n.name == name; });
+        if (it == in.nodes.end()) {
+            in.nodes.push_back(r.node);
+        } else {
+            *it = r.node;
+        }
+        for (const auto& subnet : r.subnets) {
+            const bool known = std::any_of(in.subnets.begin(), in.subnets.end(),
+                                           [&](const auto& s) { return s.owner == name && s.subnet == subnet; });
+            if (!known) in.subnets.push_back({subnet, name});
+        }
     }
     for (const net::SubnetType type : {net::SubnetType::ipv4, net::SubnetType::ipv6}) {
         for (const auto& entry : g.subnets().entries(type)) {

@@ -23,13 +23,19 @@ namespace sluice::dataplane_link {
 struct BuilderSettings {
     std::uint32_t own_options = 0;  // this node's ACK options (TCPOnly applies to every path)
     std::uint16_t default_mtu = 1518;
+    // How long a node that had a working UDP path (reachable, both keys, an endpoint) keeps
+    // its data-plane record after the mesh loses it. A sluiced that crashes takes its meta
+    // connections with it, but its sluice-dp keeps forwarding; the peers keep sending to it
+    // for this long, so traffic survives a control-plane restart. A node that really went
+    // away costs this long of blackholed packets instead of ICMP unreachable.
+    Duration linger = seconds(30);
 };
 
 class TablesBuilder {
 public:
     explicit TablesBuilder(BuilderSettings settings) : settings_(settings) {}
 
-    [[nodiscard]] tables::TablesInput build(const mesh::Mesh& mesh);
+    [[nodiscard]] tables::TablesInput build(const mesh::Mesh& mesh, TimePoint now);
 
     // Continue the numbering of tables published by an earlier control plane.
     void adopt(const tables::TablesView& published);
@@ -48,7 +54,16 @@ private:
     std::uint32_t node_id(const std::string& name);
     tables::LegacyKeyRecord key_record(const std::optional<meta::LegacyKey>& key, KeyState& state);
 
+    struct Remembered {
+        tables::NodeInput node;
+        std::vector<net::Subnet> subnets;
+        TimePoint until{};  // lingering only
+    };
+
     BuilderSettings settings_;
+    // Nodes with a working UDP path in the last build, and nodes lingering after losing it.
+    std::map<std::string, Remembered, std::less<>> usable_;
+    std::map<std::string, Remembered, std::less<>> lingering_;
     std::map<std::string, std::uint32_t, std::less<>> node_ids_;
     std::map<std::uint32_t, std::string> names_;
     std::uint32_t next_node_id_ = 1;

@@ -96,8 +96,10 @@ public:
     // A broadcast the data plane received from node `from` (empty: this node's device),
     // passed on along the spanning tree to every MST neighbour but `from`.
     [[nodiscard]] Actions broadcast_from(const std::string& from, std::span<const std::uint8_t> frame);
-    // The data plane has no key for `name`: REQ_KEY now, at most once per 10 s (spec 4.5).
-    [[nodiscard]] Actions request_key(const std::string& name, TimePoint now);
+    // The data plane has no key for `name`: REQ_KEY now, at most once per 10 s (spec 4.5),
+    // or at once with `force` (a restarted data plane lost its sequence counters, so every
+    // peer must issue a fresh key whose count starts again at 1).
+    [[nodiscard]] Actions request_key(const std::string& name, TimePoint now, bool force = false);
     // SIGHUP: the node's own Subnet lines changed; floods the difference.
     [[nodiscard]] Actions set_own_subnets(const std::vector<net::Subnet>& subnets);
     // Timers: PING/PONG, the duplicate cache, key expiry. Call at least every second.

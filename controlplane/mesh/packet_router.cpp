@@ -22,13 +22,13 @@ Actions Mesh::packet_received(ConnectionId source, std::span<const std::uint8_t>
 
 Actions Mesh::route_local_frame(std::span<const std::uint8_t> frame) { return route_frame(0, frame); }
 
-Actions Mesh::request_key(const std::string& name, TimePoint now) {
+Actions Mesh::request_key(const std::string& name, TimePoint now, bool force) {
     Actions out;
     now_ = now;
     const graph::Node* node = graph_.find_node(name);
     if (node == nullptr || !node->reachable || name == settings_.self_name) return out;
     NodeKeys& keys = keys_[name];
-    if (keys.last_req_key != TimePoint{} && now_ - keys.last_req_key < seconds(10)) return out;
+    if (!force && keys.last_req_key != TimePoint{} && now_ - keys.last_req_key < seconds(10)) return out;
     auto next = nexthop_connection(name);
     if (!next) return out;
     keys.last_req_key = now_;

@@ -208,7 +208,7 @@ int run_server(const ServerOptions& options) {
             }
         }
     }
-    if (st.engine) st.engine->stop();
+    if (st.engine) st.engine->stop_and_remove_device();
     if (st.region) st.region->header().dataplane_pid.store(0);
     st.engine.reset();
     if (st.control >= 0) ::close(st.control);

@@ -103,6 +103,11 @@ void Engine::set_doorbell(int fd) {
     if (old >= 0) old_doorbells_.push_back(old);
 }
 
+void Engine::stop_and_remove_device() {
+    stop();
+    if (!tun_fds_.empty()) io::remove_persistence(tun_fds_.front());
+}
+
 void Engine::stop() {
     stop_.store(true, std::memory_order_release);
     const std::uint64_t one = 1;

@@ -43,6 +43,8 @@ public:
     // writing to it right now); one descriptor per reattach is a fine price.
     void set_doorbell(int fd);
     void stop();
+    // Stops and lets the TUN device go when the last queue closes (a clean exit).
+    void stop_and_remove_device();
 
 private:
     Engine() = default;

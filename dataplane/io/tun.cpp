@@ -34,10 +34,22 @@ Result<TunQueues> open_tun(const std::string& name, unsigned queues) {
                                       : "");
         }
         requested = ifr.ifr_name;  // later queues join the device the first one made
+        // Persistent, so that the device (and the addresses and routes tinc-up gave it)
+        // outlives a crash of sluice-dp: the sluice-dp that sluiced starts next attaches its
+        // queues to it. A clean stop clears the flag (remove_persistence) and the device goes.
+        if (q == 0 && ::ioctl(fd, TUNSETPERSIST, 1) != 0) {
+            const int e = errno;
+            ::close(fd);
+            return fail("TUNSETPERSIST {}: {}", requested, std::strerror(e));
+        }
         out.fds.push_back(fd);
     }
     out.interface = requested;
     return out;
+}
+
+void remove_persistence(int fd) {
+    (void)::ioctl(fd, TUNSETPERSIST, 0);
 }
 
 }  // namespace sluice::dataplane::io

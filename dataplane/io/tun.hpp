@@ -18,6 +18,9 @@ struct TunQueues {
 // Opens `queues` queues of the device called name (created if it does not exist; an empty
 // name lets the kernel pick "sluice%d"). Fails with the device and the reason, e.g.
 // "/dev/net/tun: Operation not permitted (sluice-dp needs CAP_NET_ADMIN)".
+// The device is made persistent, so that it survives a crash of sluice-dp with its addresses
+// and routes; remove_persistence (on a clean stop) lets it disappear with its last queue.
 [[nodiscard]] Result<TunQueues> open_tun(const std::string& name, unsigned queues);
+void remove_persistence(int queue_fd);
 
 }  // namespace sluice::dataplane::io

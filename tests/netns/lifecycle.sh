@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The two processes' lifecycles under load: sluiced killed with SIGKILL during an iperf3 run
+# while its sluice-dp keeps forwarding, then restarted and reattached; then sluice-dp killed
+# and restarted by sluiced. Traffic must keep flowing: no one-second iperf3 interval empty.
+#
+#          hub (bridge)
+#       +---------------+
+#   alpha (sluiced)   beta (sluiced, ConnectTo = alpha)
+#   198.18.0.1        198.18.0.2        underlay
+#   198.19.0.1        198.19.0.2        overlay
+#
+# Usage: lifecycle.sh SLUICECTL SLUICED
+source "$(dirname "$0")/lib.sh"
+SLUICECTL=${1:?usage: $0 SLUICECTL SLUICED}
+SLUICED=${2:?usage: $0 SLUICECTL SLUICED}
+require_root
+require_cmd ip ping iperf3 python3
+DATA_PLANE=managed
+
+for n in hub alpha beta; do make_ns "$n"; done
+bridge hub alpha 198.18.0.1/24 beta 198.18.0.2/24
+node alpha sluice 198.18.0.1 198.19.0.1
+node beta sluice 198.18.0.2 198.19.0.2
+share_hosts
+connect_to beta alpha
+start alpha
+start beta
+wait_for 20 "alpha sees beta" sees_reachable alpha beta
+wait_for 20 "beta sees alpha" sees_reachable beta alpha
+wait_for 20 "ping beta -> alpha" in_ns beta ping -c1 -W1 198.19.0.1
+wait_for 20 "ping alpha -> beta" in_ns alpha ping -c1 -W1 198.19.0.2
+
+# rx_bytes NODE: UDP bytes received by the node's data plane, all workers.
+rx_bytes() {
+    "$SLUICECTL" -c "$TMP/$1" dump workers --json |
+        python3 -c 'import json,sys; print(sum(w["rx_bytes"] for w in json.load(sys.stdin)))'
+}
+# grew NODE FROM BYTES: the node's UDP rx counter passed FROM + BYTES.
+grew() { (($(rx_bytes "$1") >= $2 + $3)); }
+
+# check_no_stall FILE: every one-second interval of an iperf3 -J run moved data.
+check_no_stall() {
+    python3 - "$1" <<'PY' || die "iperf3 stalled (above)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+if "error" in d:
+    print("iperf3:", d["error"]); sys.exit(1)
+bad = [(round(i["sum"]["start"]), i["sum"]["bits_per_second"]) for i in d["intervals"] if i["sum"]["bits_per_second"] <= 0]
+for start, _ in bad: print(f"no data in the second starting at {start} s")
+print("intervals (Mbit/s):", " ".join(str(int(i["sum"]["bits_per_second"] / 1e6)) for i in d["intervals"]))
+sys.exit(1 if bad else 0)
+PY
+}
+
+spawn alpha iperf3 -s -p 5201
+wait_for 10 "iperf3 listens on alpha" in_ns alpha bash -c "ss -ltn | grep -q :5201"
+
+log "--- part 1: SIGKILL of beta's sluiced while iperf3 runs through beta's sluice-dp"
+in_ns beta iperf3 -c 198.19.0.1 -p 5201 -t 16 -J >"$TMP/iperf1.json" &
+client=$!
+PIDS+=("$client")
+start_bytes=$(rx_bytes alpha)
+wait_for 10 "traffic flows" grew alpha "$start_bytes" 5000000
+dp_before=$(dp_pid beta)
+stop_hard beta
+kill -0 "$dp_before" || die "beta's sluice-dp died with its sluiced"
+wait_for 20 "alpha notices beta's sluiced is gone" bash -c "grep -q 'Closing connection with beta' '$TMP/alpha.log'"
+after_kill=$(rx_bytes alpha)
+wait_for 10 "traffic keeps flowing without beta's sluiced" grew alpha "$after_kill" 20000000
+start beta
+wait_for 20 "beta's new sluiced takes over the running sluice-dp" grep -q "Taking over the running data plane" "$TMP/beta.log"
+wait_for 30 "beta's mesh is back and publishes" grep -q "The mesh is back" "$TMP/beta.log"
+[[ $(dp_pid beta) == "$dp_before" ]] || die "a new sluice-dp was started instead of reattaching"
+wait "$client" || die "iperf3 failed during the sluiced restart: $(tail -c 300 "$TMP/iperf1.json")"
+check_no_stall "$TMP/iperf1.json"
+wait_for 20 "ping beta -> alpha after the restart" in_ns beta ping -c1 -W1 198.19.0.1
+
+log "--- part 2: SIGKILL of beta's sluice-dp; sluiced starts a new one"
+in_ns beta iperf3 -c 198.19.0.1 -p 5201 -t 12 -J >"$TMP/iperf2.json" &
+client=$!
+PIDS+=("$client")
+start_bytes=$(rx_bytes alpha)
+wait_for 10 "traffic flows" grew alpha "$start_bytes" 5000000
+kill -9 "$dp_before"
+wait_for 20 "sluiced notices" grep -q "The data plane went away" "$TMP/beta.log"
+wait_for 20 "sluiced starts a new sluice-dp" bash -c "[[ \$(grep -c 'Started sluice-dp' '$TMP/beta.log') -ge 2 ]]"
+wait_for 20 "ping beta -> alpha through the new sluice-dp" in_ns beta ping -c1 -W1 198.19.0.1
+wait "$client" || log "iperf3 across the sluice-dp restart ended with an error (the TCP connection may not survive a lost data plane): $(tail -c 200 "$TMP/iperf2.json")"
+in_ns beta iperf3 -c 198.19.0.1 -p 5201 -t 3 >/dev/null || die "iperf3 after the sluice-dp restart failed"
+log "ok: iperf3 works through the restarted sluice-dp"
+"$SLUICECTL" -c "$TMP/beta" dump workers
+log "PASS"
