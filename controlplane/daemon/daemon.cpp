@@ -117,6 +117,12 @@ Status Daemon::start_data_plane() {
     cb.broadcast_frame = [this](std::uint32_t from, std::span<const std::uint8_t> frame) {
         apply(mesh_->broadcast_from(from == abi::kLocalNode ? std::string() : tables_->name_of(from), frame));
     };
+    cb.pmtu_result = [this](std::uint32_t id, std::uint16_t came_back, std::uint16_t too_big) {
+        const std::string name = tables_->name_of(id);
+        if (name.empty()) return;
+        tables_->pmtu_result(name, came_back, too_big, loop_->now());
+        tables_changed();
+    };
     cb.unknown_source = [](std::span<const std::uint8_t>) {
         log::at(Level::traffic, "Received UDP packet from unknown source");
     };

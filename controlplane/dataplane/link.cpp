@@ -253,7 +253,13 @@ void DataPlaneLink::on_doorbell() {
                 case abi::EventType::unknown_source:
                     if (callbacks_.unknown_source) callbacks_.unknown_source(entry->payload);
                     break;
-                case abi::EventType::pmtu_result: break;
+                case abi::EventType::pmtu_result:
+                    if (callbacks_.pmtu_result && entry->payload.size() >= sizeof(abi::PmtuResult)) {
+                        abi::PmtuResult r;
+                        std::memcpy(&r, entry->payload.data(), sizeof r);
+                        callbacks_.pmtu_result(node, r.min_mtu, r.max_mtu);
+                    }
+                    break;
             }
             ring.pop();
         }

@@ -51,6 +51,7 @@ struct LinkCallbacks {
     std::function<void(std::uint32_t node_id, std::span<const std::uint8_t> frame)> tcp_frame;
     std::function<void(std::uint32_t from_node_id, std::span<const std::uint8_t> frame)> broadcast_frame;
     std::function<void(std::span<const std::uint8_t> payload)> unknown_source;
+    std::function<void(std::uint32_t node_id, std::uint16_t came_back, std::uint16_t too_big)> pmtu_result;
     // sluice-dp (re)attached: publish everything again.
     std::function<void()> attached;
 };

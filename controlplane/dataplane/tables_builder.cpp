@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "controlplane/protocol/constants.hpp"
+#include "shared/log/log.hpp"
 
 namespace sluice::dataplane_link {
 
@@ -97,6 +98,7 @@ tables::TablesInput TablesBuilder::build(const mesh::Mesh& mesh, TimePoint now) 
         static const std::optional<meta::LegacyKey> none;
         n.in_key = key_record(keys != nullptr ? keys->inbound : none, inbound_[name]);
         n.out_key = key_record(keys != nullptr ? keys->outbound : none, outbound_[name]);
+        if (!self) update_pmtu(name, n, now);
         if (!self && node.reachable && n.in_key.present() && n.out_key.present() && n.endpoint.valid() &&
             (n.flags & tables::peer_flags::tcp_only) == 0) {
             const auto& owned = g.subnets_of(name);
@@ -134,6 +136,50 @@ tables::TablesInput TablesBuilder::build(const mesh::Mesh& mesh, TimePoint now) 
         }
     }
     return in;
+}
+
+void TablesBuilder::update_pmtu(const std::string& name, tables::NodeInput& n, TimePoint now) {
+    if ((n.flags & tables::peer_flags::pmtu_discovery) == 0 || (n.flags & tables::peer_flags::reachable) == 0 ||
+        !n.endpoint.valid() || !n.out_key.present()) {
+        pmtu_.erase(name);
+        return;
+    }
+    Pmtu& p = pmtu_[name];
+    if (p.max == 0 || !(p.endpoint == n.endpoint) || p.out_key_id != n.out_key.key_id) {
+        // New path or new key: discovery starts over (tinc does so on every new key).
+        const bool had_path = p.max != 0 && p.min > 0 && p.endpoint == n.endpoint;
+        p = Pmtu{};
+        p.max = settings_.default_mtu;
+        p.endpoint = n.endpoint;
+        p.out_key_id = n.out_key.key_id;
+        p.last_change = now;
+        (void)had_path;
+    }
+    // tinc fixes the MTU after its bursts stop raising minmtu; here: 5 s without news once a
+    // probe has come back at all. Until then frames above min go by the next hop or TCP.
+    if (!p.fixed && p.min > 0 && (p.min >= p.max || now - p.last_change >= seconds(5))) {
+        p.fixed = true;
+        p.max = p.min;
+        log::at(log::Level::traffic, "Fixing MTU of {} to {}", name, p.min);
+    }
+    n.min_mtu = p.min;
+    n.max_mtu = p.max;
+    n.mtu = p.fixed ? p.min : settings_.default_mtu;
+}
+
+void TablesBuilder::pmtu_result(const std::string& name, std::uint16_t came_back, std::uint16_t too_big,
+                                TimePoint now) {
+    auto it = pmtu_.find(name);
+    if (it == pmtu_.end() || it->second.fixed) return;
+    Pmtu& p = it->second;
+    if (too_big != 0 && too_big < p.max) {
+        p.max = std::max(too_big, p.min);
+        p.last_change = now;
+    }
+    if (came_back > p.min) {
+        p.min = std::min(came_back, p.max);
+        p.last_change = now;
+    }
 }
 
 void TablesBuilder::adopt(const tables::TablesView& published) {

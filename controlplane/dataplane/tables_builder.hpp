@@ -37,6 +37,10 @@ public:
 
     [[nodiscard]] tables::TablesInput build(const mesh::Mesh& mesh, TimePoint now);
 
+    // A pmtu_result from the data plane: a probe of `came_back` bytes returned from the node,
+    // or one of `too_big` + 1 bytes could not be sent (0: no news of that kind).
+    void pmtu_result(const std::string& name, std::uint16_t came_back, std::uint16_t too_big, TimePoint now);
+
     // Continue the numbering of tables published by an earlier control plane.
     void adopt(const tables::TablesView& published);
 
@@ -60,7 +64,20 @@ private:
         TimePoint until{};  // lingering only
     };
 
+    // Path MTU discovery per node (spec 5.6), restarted when the node's endpoint or key
+    // changes or it becomes unreachable. Fixed once no probe has raised min for a while.
+    struct Pmtu {
+        std::uint16_t min = 0;
+        std::uint16_t max = 0;
+        bool fixed = false;
+        TimePoint last_change{};
+        tables::Endpoint endpoint{};
+        std::uint64_t out_key_id = 0;
+    };
+    void update_pmtu(const std::string& name, tables::NodeInput& n, TimePoint now);
+
     BuilderSettings settings_;
+    std::map<std::string, Pmtu, std::less<>> pmtu_;
     // Nodes with a working UDP path in the last build, and nodes lingering after losing it.
     std::map<std::string, Remembered, std::less<>> usable_;
     std::map<std::string, Remembered, std::less<>> lingering_;

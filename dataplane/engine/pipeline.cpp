@@ -1,5 +1,7 @@
 #include "dataplane/engine/pipeline.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "dataplane/crypto/probe.hpp"
@@ -63,7 +65,21 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
     const std::span<std::uint8_t> frame = buffer.subspan(offset, length);
     const std::span<std::uint8_t> ip = frame.subspan(kEth);
 
-    const std::uint32_t mtu = via.mtu;
+    // Which node the datagram goes to: via if it has a UDP path for a frame this long, else
+    // the next hop (which relays it), else the meta connection (tinc's send_udppacket).
+    auto udp_fits = [&](const tables::PeerRecord& p) {
+        if ((p.flags & flags::tcp_only) != 0 || !p.endpoint.valid()) return false;
+        return (p.flags & flags::pmtu_discovery) == 0 || length <= p.min_mtu;
+    };
+    const tables::PeerRecord* target = &via;
+    if (!udp_fits(via)) {
+        const tables::PeerRecord& nexthop = tables_->peer(dest.nexthop_index);
+        if (dest.nexthop_index == via_index || !udp_fits(nexthop)) {
+            return to_control_plane(abi::EventType::tcp_frame, dest.node_id, frame);
+        }
+        target = &nexthop;
+    }
+    const std::uint32_t mtu = target->mtu;
     if (mtu != 0) {
         switch (packet::check_path_mtu(ip, mtu)) {
             case packet::PathFit::too_big:
@@ -78,27 +94,24 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
                 break;
         }
     }
-    if ((via.flags & flags::clamp_mss) != 0 && mtu != 0) (void)packet::clamp_mss(ip, mtu);
+    if ((target->flags & flags::clamp_mss) != 0 && mtu != 0) (void)packet::clamp_mss(ip, mtu);
 
-    if ((via.flags & flags::tcp_only) != 0 || !via.endpoint.valid()) {
-        return to_control_plane(abi::EventType::tcp_frame, dest.node_id, frame);
-    }
-    PeerCacheEntry* entry = cache_.find(via.node_id);
+    PeerCacheEntry* entry = cache_.find(target->node_id);
     if (entry == nullptr || !entry->out) {
         // No key yet: ask for one, and meanwhile the frame goes over TCP (spec 4.5).
-        request_key(via, entry);
+        request_key(*target, entry);
         return to_control_plane(abi::EventType::tcp_frame, dest.node_id, frame);
     }
-    if (via.out_key.compression != 0) {
+    if (target->out_key.compression != 0) {
         // The peer asked for compressed packets; sluice-dp does not compress, so the frame
         // goes uncompressed over the meta connection (PACKET is never compressed).
         return to_control_plane(abi::EventType::tcp_frame, dest.node_id, frame);
     }
-    const std::uint32_t seqno = sequences_.next(via.node_id, via.out_key.key_id);
+    const std::uint32_t seqno = sequences_.next(target->node_id, target->out_key.key_id);
     const crypto::SealVerdict sealed = entry->out->seal(seqno, buffer, offset, length);
     if (!sealed.ok()) return drop(DropReason::too_big);
     return {Action::send_udp, static_cast<std::uint32_t>(sealed.offset), static_cast<std::uint32_t>(sealed.length),
-            via.endpoint};
+            target->endpoint};
 }
 
 Decision Pipeline::from_udp(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
@@ -122,7 +135,10 @@ Decision Pipeline::from_udp(std::span<std::uint8_t> buffer, std::uint32_t offset
     const std::span<std::uint8_t> frame = buffer.subspan(frame_offset, frame_length);
 
     if (crypto::is_probe(frame)) {
-        if (crypto::is_reply(frame)) return {};  // sluice-dp sends no probes of its own yet
+        if (crypto::is_reply(frame)) {
+            pmtu_event(from.node_id, static_cast<std::uint16_t>(std::min<std::uint32_t>(frame_length, 0xffff)), 0);
+            return {};
+        }
         // Reflect it (spec 5.6): same frame, byte 0 = 1, sealed for the prober.
         if (!entry->out) {
             request_key(from, entry);
@@ -159,6 +175,45 @@ Decision Pipeline::from_injection(std::span<std::uint8_t> buffer, std::uint32_t 
     if (length <= kEth) return drop(DropReason::too_short);
     (void)buffer;
     return {Action::write_tun, offset + static_cast<std::uint32_t>(kEth), length - static_cast<std::uint32_t>(kEth), {}};
+}
+
+void Pipeline::pmtu_event(std::uint32_t node_id, std::uint16_t min_mtu, std::uint16_t max_mtu) noexcept {
+    const abi::PmtuResult result{0, min_mtu, max_mtu, 0};
+    std::array<std::uint8_t, sizeof result> bytes;
+    std::memcpy(bytes.data(), &result, sizeof result);
+    if (events_.try_push(bytes, abi::type_code(abi::EventType::pmtu_result), node_id)) {
+        abi::add_owned(counters_.events_pushed, 1);
+        events_pushed_ = true;
+    } else {
+        abi::add_owned(counters_.drop(DropReason::ring_full), 1);
+    }
+}
+
+void Pipeline::probe_too_big(std::uint32_t node_id, std::uint32_t length) noexcept {
+    pmtu_event(node_id, 0, static_cast<std::uint16_t>(std::min<std::uint32_t>(length - 1, 0xffff)));
+}
+
+Decision Pipeline::probe(std::span<std::uint8_t> buffer, std::uint32_t node_index, std::uint32_t length,
+                         std::uint64_t& random_state) noexcept {
+    if (tables_ == nullptr || node_index >= tables_->node_count()) return {};
+    const tables::PeerRecord& peer = tables_->peer(node_index);
+    PeerCacheEntry* entry = cache_.find(peer.node_id);
+    if (entry == nullptr || !entry->out || !peer.endpoint.valid() || peer.out_key.compression != 0) return {};
+    if (length < kEth || kHeadroom + length + 1024 > buffer.size()) return {};
+    const std::span<std::uint8_t> frame = buffer.subspan(kHeadroom, length);
+    std::memset(frame.data(), 0, kEth);
+    // Filler: xorshift64, enough to keep probes from compressing or repeating.
+    for (std::size_t i = kEth; i < length; i += 8) {
+        random_state ^= random_state << 13;
+        random_state ^= random_state >> 7;
+        random_state ^= random_state << 17;
+        std::memcpy(frame.data() + i, &random_state, std::min<std::size_t>(8, length - i));
+    }
+    const std::uint32_t seqno = sequences_.next(peer.node_id, peer.out_key.key_id);
+    const crypto::SealVerdict sealed = entry->out->seal(seqno, buffer, kHeadroom, length);
+    if (!sealed.ok()) return {};
+    return {Action::send_udp, static_cast<std::uint32_t>(sealed.offset), static_cast<std::uint32_t>(sealed.length),
+            peer.endpoint};
 }
 
 Decision Pipeline::to_control_plane(abi::EventType type, std::uint64_t aux, std::span<const std::uint8_t> frame) noexcept {

@@ -30,7 +30,7 @@ constexpr std::uint32_t kBuffers = kRecvBuffers + kTunReads + kFreeBuffers;
 constexpr unsigned kRingEntries = 1024;
 constexpr std::uint16_t kBufferGroup = 1;
 
-enum class Op : std::uint8_t { tun_read = 1, udp_recv, udp_send, tun_write, wake_read };
+enum class Op : std::uint8_t { tun_read = 1, udp_recv, udp_send, tun_write, wake_read, probe_timer };
 enum class Home : std::uint8_t { recv_ring, tun_read, free_list };
 
 constexpr std::uint64_t user_data(Op op, std::uint32_t buffer) noexcept {
@@ -46,7 +46,14 @@ struct SendMeta {
     msghdr msg{};
     iovec iov{};
     sockaddr_in6 address{};
+    // For a PMTU probe: whom it was for and its frame length (EMSGSIZE is news for them).
+    std::uint32_t probe_node = 0;
+    std::uint32_t probe_length = 0;
 };
+
+// Worker 0 sends the PMTU probes (spec 5.6: a burst per second while discovery runs).
+constexpr std::uint32_t kProbeWorker = 0;
+constexpr std::uint32_t kMinProbe = 64;
 
 tables::Endpoint endpoint_of(const sockaddr* sa) noexcept {
     tables::Endpoint e{};
@@ -119,6 +126,8 @@ struct Worker::Impl {
     msghdr recv_template{};
     std::uint64_t wake_value = 0;
     bool recv_armed = false;
+    __kernel_timespec probe_interval{1, 0};
+    std::uint64_t probe_random = 0x9E3779B97F4A7C15ULL;
 
     abi::WorkerRecord* record = nullptr;
     std::unique_ptr<abi::RingProducer> events;
@@ -181,6 +190,42 @@ struct Worker::Impl {
         io_uring_sqe_set_data64(s, user_data(Op::wake_read, 0));
     }
 
+    void arm_probe_timer() noexcept {
+        io_uring_sqe* s = sqe();
+        if (s == nullptr) return;
+        io_uring_prep_timeout(s, &probe_interval, 0, 0);
+        io_uring_sqe_set_data64(s, user_data(Op::probe_timer, 0));
+    }
+
+    // One burst per node whose path MTU is still being discovered: the ceiling, the middle
+    // of what is left, and a small probe while no UDP path is confirmed at all.
+    void send_probes() noexcept {
+        if (!tables_valid) return;
+        namespace pf = tables::peer_flags;
+        for (std::uint32_t i = 0; i < tables.node_count(); ++i) {
+            const tables::PeerRecord& p = tables.peer(i);
+            if ((p.flags & (pf::self | pf::tcp_only)) != 0 || (p.flags & pf::reachable) == 0) continue;
+            if ((p.flags & pf::pmtu_discovery) == 0 || p.min_mtu >= p.max_mtu || !p.endpoint.valid()) continue;
+            const std::uint32_t lengths[3] = {p.max_mtu, (std::uint32_t{p.min_mtu} + p.max_mtu + 1) / 2,
+                                              p.min_mtu == 0 ? kMinProbe : 0};
+            for (std::uint32_t k = 0; k < 3; ++k) {
+                const std::uint32_t length = lengths[k];
+                if (length < kMinProbe || length <= p.min_mtu || (k > 0 && length == lengths[0])) continue;
+                if (free_list.empty()) return;
+                const std::uint32_t b = free_list.back();
+                free_list.pop_back();
+                const Decision d = pipeline->probe(span(b), i, length, probe_random);
+                if (d.action != Action::send_udp) {
+                    free_list.push_back(b);
+                    break;
+                }
+                carry_out(b, d);
+                sends[b].probe_node = p.node_id;
+                sends[b].probe_length = length;
+            }
+        }
+    }
+
     // The buffer's last operation is over: back where it lives.
     void release(std::uint32_t b) noexcept {
         switch (home[b]) {
@@ -203,6 +248,8 @@ struct Worker::Impl {
                 }
                 m.iov = {buffer(b) + d.offset, d.length};
                 m.msg = {};
+                m.probe_node = 0;
+                m.probe_length = 0;
                 m.msg.msg_name = &m.address;
                 m.msg.msg_namelen = length;
                 m.msg.msg_iov = &m.iov;
@@ -336,8 +383,16 @@ struct Worker::Impl {
                     case Op::tun_read: on_tun_read(b, cqe->res); break;
                     case Op::udp_recv: on_udp_recv(cqe); break;
                     case Op::udp_send:
-                        if (cqe->res < 0) abi::add_owned(counters().drop(abi::DropReason::udp_send_failed), 1);
+                        if (cqe->res == -EMSGSIZE && sends[b].probe_length != 0) {
+                            pipeline->probe_too_big(sends[b].probe_node, sends[b].probe_length);
+                        } else if (cqe->res < 0) {
+                            abi::add_owned(counters().drop(abi::DropReason::udp_send_failed), 1);
+                        }
                         release(b);
+                        break;
+                    case Op::probe_timer:
+                        send_probes();
+                        arm_probe_timer();
                         break;
                     case Op::tun_write:
                         if (cqe->res < 0) abi::add_owned(counters().drop(abi::DropReason::tun_write_failed), 1);
@@ -445,6 +500,7 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerSetup& setup, WorkerR
     for (std::uint32_t b = kRecvBuffers + kTunReads; b < kBuffers; ++b) w.free_list.push_back(b);
     w.arm_recv();
     w.arm_wake();
+    if (setup.index == kProbeWorker) w.arm_probe_timer();
     return std::unique_ptr<Worker>(new Worker(std::move(impl)));
 }
 

@@ -51,6 +51,14 @@ Result<UdpSockets> open_udp_sockets(std::uint16_t port, UdpFamily family, unsign
             (void)::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
         }
         set_buffers(fd);
+        // Don't fragment, as tincd does: a datagram above the path MTU fails (EMSGSIZE) instead
+        // of being split, which is what lets PMTU probes find the path MTU.
+        const int pmtu_v4 = IP_PMTUDISC_DO;
+        (void)::setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu_v4, sizeof pmtu_v4);
+        if (out.ipv6) {
+            const int pmtu_v6 = IPV6_PMTUDISC_DO;
+            (void)::setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu_v6, sizeof pmtu_v6);
+        }
         int bound;
         if (out.ipv6) {
             sockaddr_in6 a{};

@@ -64,8 +64,9 @@ struct UnknownSource {
     std::array<std::uint8_t, 16> address;  // network byte order; IPv4 uses the first 4 bytes
 };
 
-// The payload of a pmtu_result event, in tinc's terms: mtu is the value now used, min_mtu the
-// largest size known to pass, max_mtu the smallest size known not to pass (or the probe ceiling).
+// The payload of a pmtu_result event: a probe of min_mtu bytes came back from node aux (0: no
+// such news), or a probe of max_mtu + 1 bytes could not even be sent (EMSGSIZE: the local path
+// MTU is smaller; 0: no such news). mtu is unused (0). The control plane keeps the state.
 struct PmtuResult {
     std::uint16_t mtu;
     std::uint16_t min_mtu;

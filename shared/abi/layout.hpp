@@ -38,7 +38,7 @@ inline constexpr std::uint64_t kMagic = 0x4D53'4543'4955'4C53;
 // another version, so a sluiced and a sluice-dp from different builds fail loudly at start-up
 // instead of misreading each other. magic and abi_version stay at offsets 0 and 8 forever so
 // that any two versions can at least tell each other apart.
-inline constexpr std::uint32_t kAbiVersion = 2;
+inline constexpr std::uint32_t kAbiVersion = 3;
 
 inline constexpr std::size_t kCacheLine = 64;
 

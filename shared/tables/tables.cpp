@@ -110,6 +110,8 @@ Result<std::size_t> encode_tables(const TablesInput& input, std::span<std::uint8
         r.name_offset = static_cast<std::uint32_t>(name_at);
         r.name_length = static_cast<std::uint16_t>(n.name.size());
         r.mtu = n.mtu;
+        r.min_mtu = n.min_mtu;
+        r.max_mtu = n.max_mtu;
         r.endpoint = n.endpoint;
         r.in_key = n.in_key;
         r.out_key = n.out_key;

@@ -25,6 +25,8 @@ struct NodeInput {
     std::string via;          // empty: the node itself
     std::string nexthop;      // empty: the node itself
     std::uint16_t mtu = 0;
+    std::uint16_t min_mtu = 0;
+    std::uint16_t max_mtu = 0;
     Endpoint endpoint{};
     LegacyKeyRecord in_key{};
     LegacyKeyRecord out_key{};

@@ -25,7 +25,7 @@ namespace sluice::tables {
 
 // "SLTB" when read as a little-endian word.
 inline constexpr std::uint32_t kTablesMagic = 0x42544c53;
-inline constexpr std::uint32_t kTablesVersion = 1;
+inline constexpr std::uint32_t kTablesVersion = 2;
 inline constexpr std::uint32_t kNoIndex = 0xffffffff;
 // The largest legacy UDP key: keylen + ivlen of any CBC cipher OpenSSL offers (64 + 16 for
 // the longest keys in use; tinc's aes-256-cbc needs 48).
@@ -87,6 +87,13 @@ struct PeerRecord {
     std::uint32_t name_offset;    // into the names section
     std::uint16_t name_length;
     std::uint16_t mtu;  // largest frame (Ethernet header included) the UDP path carries
+    // Path MTU discovery (spec 5.6), for nodes with peer_flags::pmtu_discovery: min_mtu is
+    // the largest probe that came back (0: no UDP path confirmed yet), max_mtu the smallest
+    // size known not to pass. Frames above min_mtu go through the next hop or as PACKET, as
+    // tinc sends them; workers probe while min_mtu < max_mtu.
+    std::uint16_t min_mtu;
+    std::uint16_t max_mtu;
+    std::uint32_t reserved0;
     Endpoint endpoint;  // this node's UDP address, family none if unknown
     LegacyKeyRecord in_key;   // opens packets FROM this node (we generated it, ANS_KEY to it)
     LegacyKeyRecord out_key;  // seals packets TO this node (from its ANS_KEY)
@@ -117,9 +124,10 @@ static_assert(offsetof(Endpoint, port) == 2 && offsetof(Endpoint, address) == 8)
 static_assert(kIsPlainRecord<LegacyKeyRecord> && sizeof(LegacyKeyRecord) == 120);
 static_assert(offsetof(LegacyKeyRecord, cipher_nid) == 8 && offsetof(LegacyKeyRecord, mac_length) == 16);
 static_assert(offsetof(LegacyKeyRecord, key) == 24);
-static_assert(kIsPlainRecord<PeerRecord> && sizeof(PeerRecord) == 288 && alignof(PeerRecord) == 8);
-static_assert(offsetof(PeerRecord, endpoint) == 24 && offsetof(PeerRecord, in_key) == 48);
-static_assert(offsetof(PeerRecord, out_key) == 168);
+static_assert(kIsPlainRecord<PeerRecord> && sizeof(PeerRecord) == 296 && alignof(PeerRecord) == 8);
+static_assert(offsetof(PeerRecord, min_mtu) == 24 && offsetof(PeerRecord, max_mtu) == 26);
+static_assert(offsetof(PeerRecord, endpoint) == 32 && offsetof(PeerRecord, in_key) == 56);
+static_assert(offsetof(PeerRecord, out_key) == 176);
 static_assert(kIsPlainRecord<TablesHeader> && sizeof(TablesHeader) == 64);
 
 // The hash the endpoint index uses (FNV-1a over family, port and address bytes). Not keyed:

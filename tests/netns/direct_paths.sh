@@ -71,6 +71,12 @@ done
 # its discovery to finish before measuring which path carries the traffic.
 wait_for 60 "alpha fixed its path MTU to beta" grep -q "Fixing MTU of beta" "$TMP/alpha.log"
 wait_for 60 "alpha fixed its path MTU to gamma" grep -q "Fixing MTU of gamma" "$TMP/alpha.log"
+# sluice-dp discovers path MTUs the same way (sluiced logs the result).
+for a in beta gamma; do
+    for b in alpha beta gamma; do
+        [[ $a == "$b" ]] || wait_for 60 "$a fixed its path MTU to $b" grep -q "Fixing MTU of $b" "$TMP/$a.log"
+    done
+done
 
 # udp_bytes NODE: UDP bytes the node's data plane received plus sent, over all workers.
 udp_bytes() {
