@@ -63,7 +63,7 @@ io::ControlResponse dump(std::string_view what, const mesh::Mesh& mesh,
 
 io::ControlResponse dump_workers(abi::Region& region) {
     io::ControlResponse r;
-    r.lines.push_back(row({"worker", "online", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "tun_rx_packets",
+    r.lines.push_back(row({"worker", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "tun_rx_packets",
                            "tun_rx_bytes", "tun_tx_packets", "tun_tx_bytes", "batches", "events", "injected", "drops"}));
     for (std::uint32_t w = 0; w < region.layout().params.worker_count; ++w) {
         const abi::WorkerRecord& rec = region.worker(w);
@@ -77,8 +77,7 @@ io::ControlResponse dump_workers(abi::Region& region) {
             if (!drops.empty()) drops += ',';
             drops += fmt::format("{}={}", abi::drop_reason_name(reason), count);
         }
-        const bool online = rec.quiescent_generation.load(std::memory_order_relaxed) != abi::kQuiescentOffline;
-        r.lines.push_back(row({std::to_string(w), yes_no(online), n(c.rx_packets), n(c.rx_bytes), n(c.tx_packets),
+        r.lines.push_back(row({std::to_string(w), n(c.rx_packets), n(c.rx_bytes), n(c.tx_packets),
                                n(c.tx_bytes), n(c.tun_rx_packets), n(c.tun_rx_bytes), n(c.tun_tx_packets),
                                n(c.tun_tx_bytes), n(c.batches), n(c.events_pushed), n(c.frames_injected), drops}));
     }

@@ -104,6 +104,7 @@ Status Daemon::start_data_plane() {
                 : settings_.address_family == io::AddressFamily::ipv6 ? "ipv6"
                                                                       : "any";
     ls.replay_window = settings_.replay_window;
+    ls.cpus = settings_.data_plane_cpus;
     ls.logfile = settings_.logfile;
     ls.debug_level = log::debug_level();
     dataplane_link::LinkCallbacks cb;

@@ -116,6 +116,19 @@ Result<DaemonSettings> make_settings(const config::ConfigDir& dir,
     auto workers = c.get_int("DataPlaneWorkers", static_cast<int>(std::clamp<long>(cpus, 1, 256)), 1, 256);
     if (!workers) return fail(workers.error());
     s.data_plane_workers = static_cast<std::uint32_t>(*workers);
+    auto cpu_list = c.get_string("DataPlaneCPUs", "");
+    if (!cpu_list) return fail(cpu_list.error());
+    for (auto item : text::split_whitespace(*cpu_list)) {
+        for (std::size_t at = 0; at < item.size();) {
+            const std::size_t comma = std::min(item.find(',', at), item.size());
+            const auto number = item.substr(at, comma - at);
+            if (number.empty() || number.size() > 4 || number.find_first_not_of("0123456789") != std::string_view::npos)
+                return fail("DataPlaneCPUs = {}: expected CPU numbers separated by spaces or commas", *cpu_list);
+            if (!s.data_plane_cpus.empty()) s.data_plane_cpus += ',';
+            s.data_plane_cpus += std::string(number);
+            at = comma + 1;
+        }
+    }
     auto interface = c.get_string("Interface", s.netname);
     if (!interface) return fail(interface.error());
     s.interface = *interface;

@@ -155,9 +155,10 @@ void TablesBuilder::update_pmtu(const std::string& name, tables::NodeInput& n, T
         p.last_change = now;
         (void)had_path;
     }
-    // tinc fixes the MTU after its bursts stop raising minmtu; here: 5 s without news once a
-    // probe has come back at all. Until then frames above min go by the next hop or TCP.
-    if (!p.fixed && p.min > 0 && (p.min >= p.max || now - p.last_change >= seconds(5))) {
+    // tinc fixes the MTU after its bursts stop raising minmtu; here: 2 s (two bursts) without
+    // news once a probe has come back at all. Until then frames above min go by the next hop
+    // or TCP.
+    if (!p.fixed && p.min > 0 && (p.min >= p.max || now - p.last_change >= seconds(2))) {
         p.fixed = true;
         p.max = p.min;
         log::at(log::Level::traffic, "Fixing MTU of {} to {}", name, p.min);

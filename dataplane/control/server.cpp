@@ -41,6 +41,15 @@ Result<engine::EngineSettings> settings_from(const Message& attach) {
     else return fail("ATTACH: unknown address family {}", family);
     if (auto w = attach.get_number("replay_window")) s.replay_window_bytes = *w;
     s.pin = attach.get("pin", "yes") == "yes";
+    const std::string cpus = attach.get("cpus");
+    for (std::size_t at = 0; at < cpus.size();) {
+        const std::size_t comma = std::min(cpus.find(',', at), cpus.size());
+        const std::string item = cpus.substr(at, comma - at);
+        if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos || item.size() > 4)
+            return fail("ATTACH: cpus={} is not a list of CPU numbers", cpus);
+        s.cpus.push_back(std::stoi(item));
+        at = comma + 1;
+    }
     return s;
 }
 

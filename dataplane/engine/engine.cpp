@@ -48,7 +48,7 @@ Result<std::unique_ptr<Engine>> Engine::start(abi::Region& region, int doorbell_
     }
     e->doorbell_.store(doorbell_fd);
     e->sequences_ = std::make_unique<SendSequences>(kMaxNodeIds);
-    const std::vector<int> cpus = allowed_cpus();
+    const std::vector<int> cpus = settings.cpus.empty() ? allowed_cpus() : settings.cpus;
 
     std::vector<std::future<Status>> ready;
     for (std::uint32_t i = 0; i < workers; ++i) {

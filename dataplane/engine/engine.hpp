@@ -24,6 +24,7 @@ struct EngineSettings {
     io::UdpFamily family = io::UdpFamily::any;
     std::size_t replay_window_bytes = 16;
     bool pin = true;  // pin worker i to the i-th CPU this process may run on
+    std::vector<int> cpus;  // if not empty: pin worker i to cpus[i % size] instead
 };
 
 class Engine {

@@ -146,7 +146,7 @@ struct Worker::Impl {
     }
 
     std::uint8_t* buffer(std::uint32_t b) const noexcept { return pool + std::size_t{b} * kBufferSize; }
-    std::span<std::uint8_t> span(std::uint32_t b) const noexcept { return {buffer(b), kBufferSize}; }
+    std::span<std::uint8_t> span_of(std::uint32_t b) const noexcept { return {buffer(b), kBufferSize}; }
     abi::WorkerCounters& counters() noexcept { return record->counters; }
 
     io_uring_sqe* sqe() noexcept {
@@ -197,8 +197,10 @@ struct Worker::Impl {
         io_uring_sqe_set_data64(s, user_data(Op::probe_timer, 0));
     }
 
-    // One burst per node whose path MTU is still being discovered: the ceiling, the middle
-    // of what is left, and a small probe while no UDP path is confirmed at all.
+    // One burst per node whose path MTU is still being discovered: the ceiling and four
+    // lengths spread over the open range (min, max), so that each burst narrows the range
+    // about fivefold (replies raise min, EMSGSIZE lowers max), plus a 64-byte probe while no
+    // UDP path is confirmed at all. Discovery settles in two or three bursts.
     void send_probes() noexcept {
         if (!tables_valid) return;
         namespace pf = tables::peer_flags;
@@ -206,15 +208,18 @@ struct Worker::Impl {
             const tables::PeerRecord& p = tables.peer(i);
             if ((p.flags & (pf::self | pf::tcp_only)) != 0 || (p.flags & pf::reachable) == 0) continue;
             if ((p.flags & pf::pmtu_discovery) == 0 || p.min_mtu >= p.max_mtu || !p.endpoint.valid()) continue;
-            const std::uint32_t lengths[3] = {p.max_mtu, (std::uint32_t{p.min_mtu} + p.max_mtu + 1) / 2,
-                                              p.min_mtu == 0 ? kMinProbe : 0};
-            for (std::uint32_t k = 0; k < 3; ++k) {
-                const std::uint32_t length = lengths[k];
-                if (length < kMinProbe || length <= p.min_mtu || (k > 0 && length == lengths[0])) continue;
+            const std::uint32_t lo = p.min_mtu;
+            const std::uint32_t span = p.max_mtu - lo;
+            const std::uint32_t lengths[6] = {p.max_mtu,          lo + span * 4 / 5, lo + span * 3 / 5,
+                                              lo + span * 2 / 5, lo + span / 5,     lo == 0 ? kMinProbe : 0};
+            std::uint32_t previous = 0;
+            for (const std::uint32_t length : lengths) {
+                if (length < kMinProbe || length <= lo || length == previous) continue;
+                previous = length;
                 if (free_list.empty()) return;
                 const std::uint32_t b = free_list.back();
                 free_list.pop_back();
-                const Decision d = pipeline->probe(span(b), i, length, probe_random);
+                const Decision d = pipeline->probe(span_of(b), i, length, probe_random);
                 if (d.action != Action::send_udp) {
                     free_list.push_back(b);
                     break;
@@ -310,7 +315,7 @@ struct Worker::Impl {
         }
         const tables::Endpoint source = endpoint_of(static_cast<const sockaddr*>(io_uring_recvmsg_name(out)));
         const auto offset = static_cast<std::uint32_t>(payload - buffer(b));
-        carry_out(b, pipeline->from_udp(span(b), offset, length, source));
+        carry_out(b, pipeline->from_udp(span_of(b), offset, length, source));
     }
 
     void on_tun_read(std::uint32_t b, int res) noexcept {
@@ -321,7 +326,7 @@ struct Worker::Impl {
         }
         abi::add_owned(counters().tun_rx_packets, 1);
         abi::add_owned(counters().tun_rx_bytes, static_cast<std::uint64_t>(res));
-        carry_out(b, pipeline->from_tun(span(b), kHeadroom, static_cast<std::uint32_t>(res)));
+        carry_out(b, pipeline->from_tun(span_of(b), kHeadroom, static_cast<std::uint32_t>(res)));
     }
 
     void drain_injections() noexcept {
@@ -334,7 +339,7 @@ struct Worker::Impl {
             std::memcpy(buffer(b) + kHeadroom, entry->payload.data(), n);
             injections->pop();
             abi::add_owned(counters().frames_injected, 1);
-            carry_out(b, pipeline->from_injection(span(b), kHeadroom, static_cast<std::uint32_t>(n)));
+            carry_out(b, pipeline->from_injection(span_of(b), kHeadroom, static_cast<std::uint32_t>(n)));
         }
     }
 

@@ -59,7 +59,7 @@ or JSON with --json:
   edges:       from, to, address, port, weight, options
   subnets:     owner, subnet, weight
   connections: name, address, port, status
-  workers:     worker, online, rx/tx packets and bytes (UDP), tun_rx/tun_tx packets and
+  workers:     worker, rx/tx packets and bytes (UDP), tun_rx/tun_tx packets and
                bytes, batches, events, injected, drops (reason=count,...)
 )",
         cmd_dump},
