@@ -145,15 +145,13 @@ void TablesBuilder::update_pmtu(const std::string& name, tables::NodeInput& n, T
         return;
     }
     Pmtu& p = pmtu_[name];
-    if (p.max == 0 || !(p.endpoint == n.endpoint) || p.out_key_id != n.out_key.key_id) {
-        // New path or new key: discovery starts over (tinc does so on every new key).
-        const bool had_path = p.max != 0 && p.min > 0 && p.endpoint == n.endpoint;
+    if (p.max == 0 || !(p.endpoint == n.endpoint)) {
+        // A new path: discovery starts over. A new key on the same path keeps what was found
+        // (tinc 1.0.36 probes again on ANS_KEY only while it has not started probing).
         p = Pmtu{};
         p.max = settings_.default_mtu;
         p.endpoint = n.endpoint;
-        p.out_key_id = n.out_key.key_id;
         p.last_change = now;
-        (void)had_path;
     }
     // tinc fixes the MTU after its bursts stop raising minmtu; here: 2 s (two bursts) without
     // news once a probe has come back at all. Until then frames above min go by the next hop

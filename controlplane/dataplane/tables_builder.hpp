@@ -64,15 +64,14 @@ private:
         TimePoint until{};  // lingering only
     };
 
-    // Path MTU discovery per node (spec 5.6), restarted when the node's endpoint or key
-    // changes or it becomes unreachable. Fixed once no probe has raised min for a while.
+    // Path MTU discovery per node (spec 5.6), restarted when the node's endpoint changes or it
+    // becomes unreachable. Fixed once no probe has raised min for a while.
     struct Pmtu {
         std::uint16_t min = 0;
         std::uint16_t max = 0;
         bool fixed = false;
         TimePoint last_change{};
         tables::Endpoint endpoint{};
-        std::uint64_t out_key_id = 0;
     };
     void update_pmtu(const std::string& name, tables::NodeInput& n, TimePoint now);
 

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Key rotation under load: KeyExpire = 4 on two sluice nodes and a tincd 1.0.36, so every
+# node replaces its keys several times (KEY_CHANGED, fresh ANS_KEYs) while iperf3 runs through
+# sluice-dp; no one-second interval may be empty. Once between the two sluice nodes, once
+# between sluice and tinc.
+#
+#          hub (bridge)
+#   +-------------+-------------+
+# alpha (sluiced) beta (sluiced) gamma (tincd)   198.18.0.1-3, overlay 198.19.0.1-3
+#
+# Usage: rekey.sh SLUICECTL SLUICED
+source "$(dirname "$0")/lib.sh"
+SLUICECTL=${1:?usage: $0 SLUICECTL SLUICED}
+SLUICED=${2:?usage: $0 SLUICECTL SLUICED}
+require_root
+require_cmd ip tincd ping iperf3 python3
+DATA_PLANE=managed
+
+for n in hub alpha beta gamma; do make_ns "$n"; done
+bridge hub alpha 198.18.0.1/24 beta 198.18.0.2/24 gamma 198.18.0.3/24
+node alpha sluice 198.18.0.1 198.19.0.1
+node beta sluice 198.18.0.2 198.19.0.2
+node gamma tinc 198.18.0.3 198.19.0.3
+for n in alpha beta gamma; do printf 'KeyExpire = 4\nPingTimeout = 1\n' >>"$TMP/$n/tinc.conf"; done
+share_hosts
+connect_to alpha beta
+connect_to gamma beta
+start beta
+start alpha
+start gamma
+wait_for 20 "alpha sees beta" sees_reachable alpha beta
+wait_for 20 "gamma sees beta" sees_reachable gamma beta
+wait_for 20 "ping alpha -> beta" in_ns alpha ping -c1 -W1 198.19.0.2
+wait_for 20 "ping gamma -> beta" in_ns gamma ping -c1 -W1 198.19.0.2
+wait_for 60 "beta fixed its path MTU to alpha" grep -q "Fixing MTU of alpha" "$TMP/beta.log"
+wait_for 60 "alpha fixed its path MTU to beta" grep -q "Fixing MTU of beta" "$TMP/alpha.log"
+wait_for 60 "gamma fixed its path MTU to beta" grep -q "Fixing MTU of beta" "$TMP/gamma.log"
+
+check_no_stall() {
+    python3 - "$1" <<'PY' || die "iperf3 stalled during rekeying (above)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+if "error" in d:
+    print("iperf3:", d["error"]); sys.exit(1)
+bad = [i for i in d["intervals"] if i["sum"]["bits_per_second"] <= 0]
+print("intervals (Mbit/s):", " ".join(str(int(i["sum"]["bits_per_second"] / 1e6)) for i in d["intervals"]))
+sys.exit(1 if bad else 0)
+PY
+}
+# expiries NODE: how many times NODE replaced its keys so far.
+expiries() { grep -c "Expiring symmetric keys" "$TMP/$1.log" || true; }
+
+spawn beta iperf3 -s -p 5201
+wait_for 10 "iperf3 listens on beta" in_ns beta bash -c "ss -ltn | grep -q :5201"
+for client in alpha gamma; do
+    before_beta=$(expiries beta)
+    before_client=$(expiries "$client")
+    in_ns "$client" iperf3 -c 198.19.0.2 -p 5201 -t 12 -J >"$TMP/iperf-$client.json" ||
+        die "iperf3 $client -> beta failed: $(tail -c 300 "$TMP/iperf-$client.json")"
+    check_no_stall "$TMP/iperf-$client.json"
+    (($(expiries beta) >= before_beta + 2)) || die "beta did not rekey during the run"
+    (($(expiries "$client") >= before_client + 2)) || die "$client did not rekey during the run"
+    log "ok: $client -> beta kept flowing through $(($(expiries beta) - before_beta)) rekeys of beta and $(($(expiries "$client") - before_client)) of $client"
+done
+"$SLUICECTL" -c "$TMP/beta" dump workers
+log "PASS"
