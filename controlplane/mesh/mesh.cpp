@@ -12,7 +12,10 @@ namespace sluice::mesh {
 using log::Level;
 
 Mesh::Mesh(MeshSettings settings, crypto::Random& random)
-    : settings_(std::move(settings)), random_(random), graph_(settings_.self_name) {}
+    : settings_(std::move(settings)),
+      random_(random),
+      graph_(settings_.self_name),
+      native_(settings_.self_name, settings_.native, key_settle_time, random) {}
 
 std::uint32_t Mesh::nonce() {
     // tinc prints rand() (0..2^31-1) with %x; any value works, a fresh one per origination.
@@ -83,6 +86,7 @@ void Mesh::broadcast_line(const std::string& line, ConnectionId except, Actions&
 Actions Mesh::connection_activated(ConnectionId id, const session::Activated& activated,
                                    const std::string& peer_address, bool outgoing, TimePoint now) {
     Actions out;
+    now_ = now;  // nodes that become reachable here start their key settle time now
     for (auto it = neighbours_.begin(); it != neighbours_.end(); ++it) {
         if (it->second.name == activated.peer && it->first != id) {
             log::at(Level::connections, "Established a second connection with {}, closing old connection",
@@ -165,6 +169,7 @@ void Mesh::node_became_reachable(const graph::ReachabilityChange& change, Action
     keys.outbound.reset();
     keys.last_req_key = {};
     keys.reachable_since = now_;
+    native_.node_reachable(change.name, now_);
     std::vector<std::pair<std::string, std::string>> env{
         {"NODE", change.name}, {"REMOTEADDRESS", change.udp_address}, {"REMOTEPORT", change.udp_port}};
     out.emplace_back(RunScript{"host-up", env});
@@ -180,6 +185,7 @@ void Mesh::node_became_unreachable(const graph::ReachabilityChange& change, Acti
     keys.outbound.reset();
     keys.inbound.reset();
     keys.last_req_key = {};
+    native_.node_unreachable(change.name);
     std::vector<std::pair<std::string, std::string>> env{
         {"NODE", change.name}, {"REMOTEADDRESS", change.udp_address}, {"REMOTEPORT", change.udp_port}};
     out.emplace_back(RunScript{"host-down", env});

@@ -21,6 +21,7 @@
 #include "controlplane/mesh/actions.hpp"
 #include "controlplane/mesh/seen_requests.hpp"
 #include "controlplane/meta/legacy_key.hpp"
+#include "controlplane/native/native_sessions.hpp"
 #include "controlplane/protocol/request.hpp"
 #include "controlplane/session/meta_connection.hpp"
 #include "shared/crypto/random.hpp"
@@ -36,7 +37,15 @@ struct MeshSettings {
     Duration ping_timeout = seconds(5);
     Duration key_expire = seconds(3600);
     bool tunnel_server = false;
+    // sluice's native key exchange with other sluice nodes (controlplane/native/). Without
+    // native.key the node relays SLUICE-KX1 lines and answers one addressed to it as tinc
+    // 1.0.36 does.
+    native::NativeSettings native;
 };
+
+// How long a node must have been reachable before this node sends it a REQ_KEY of its own,
+// legacy or native (the reasons are in request_missing_keys, mesh_keys.cpp).
+inline constexpr Duration key_settle_time = seconds(2);
 
 // A neighbour with an active meta connection.
 struct Neighbour {
@@ -110,6 +119,19 @@ public:
     [[nodiscard]] const NodeKeys* keys_of(const std::string& node) const;
     [[nodiscard]] const MeshCounters& counters() const { return counters_; }
     [[nodiscard]] const MeshSettings& settings() const { return settings_; }
+
+    // Native sessions with sluice nodes: per node the keys for the data plane
+    // (native_sessions().peer(name)), and a generation() that changes with any of them.
+    [[nodiscard]] const native::NativeSessions& native_sessions() const { return native_; }
+    // From the data plane: the first packet authenticated on the native session that carries
+    // our index `local_index`, from `name`. It confirms a session this node answered, which
+    // then becomes the one to send with (docs/protocol.md 7.2). No actions today: what
+    // changed is in native_sessions(), whose generation() then moved.
+    [[nodiscard]] Actions on_authenticated_receive(const std::string& name, std::uint32_t local_index,
+                                                   TimePoint now);
+    // From the data plane: it needs a native session with `name` and has none (after an
+    // exchange gave up, say): starts one if `name` is a settled sluice node.
+    [[nodiscard]] Actions native_session_wanted(const std::string& name, TimePoint now);
     [[nodiscard]] bool is_mst_neighbour(const std::string& name) const {
         return mst_neighbours_.contains(name);
     }
@@ -156,6 +178,9 @@ private:
     void send_ans_key(const std::string& to, Actions& out);
     void expire_keys(Actions& out);
     void request_missing_keys(Actions& out);
+    void tick_native_sessions(Actions& out);
+    // Each as "15 <self> <peer> SLUICE-KX1 <token>" to the peer's next hop.
+    void send_kx_tokens(std::vector<native::KxSend> sends, Actions& out);
 
     // packet_router.cpp
     [[nodiscard]] Actions route_frame(ConnectionId source, std::span<const std::uint8_t> frame);
@@ -176,6 +201,7 @@ private:
     TimePoint last_age_{};
     TimePoint last_key_expiry_{};
     bool started_ = false;
+    native::NativeSessions native_;  // after settings_ and random_, which it is made from
 };
 
 }  // namespace sluice::mesh

@@ -1,4 +1,5 @@
-// KEY_CHANGED, REQ_KEY and ANS_KEY (spec 4), routed hop by hop toward their destination.
+// KEY_CHANGED, REQ_KEY and ANS_KEY (spec 4), routed hop by hop toward their destination,
+// and the native key exchange that rides in REQ_KEY (docs/protocol.md 2).
 #include <fmt/format.h>
 
 #include "controlplane/mesh/mesh.hpp"
@@ -40,6 +41,13 @@ void Mesh::on_req_key(ConnectionId, const protocol::ReqKeyRequest& req, const st
             log::at(Level::requests, "Got REQ_KEY from unreachable node {}; ignored", req.from);
             return;
         }
+        if (req.kx_token && native_.enabled()) {
+            // A native exchange message: the exchange answers it, a legacy ANS_KEY never does.
+            send_kx_tokens(native_.on_token(req.from, *req.kx_token, now_), out);
+            return;
+        }
+        // Without a key of our own we answer as tinc 1.0.36 does, which also tells a sluice
+        // initiator to stop sending us INITs (NativeSessions::on_legacy_answer).
         send_ans_key(req.from, out);
         return;
     }
@@ -76,6 +84,9 @@ void Mesh::on_ans_key(ConnectionId, const protocol::AnsKeyRequest& req, const st
     }
     auto key = meta::accept_ans_key(req);
     NodeKeys& keys = keys_[req.from];
+    // An ANS_KEY that answers no REQ_KEY of ours (we hold a key, or never asked) may be a
+    // tinc node answering our INIT.
+    if (keys.outbound || keys.last_req_key == TimePoint{}) native_.on_legacy_answer(req.from);
     if (!key) {
         // An unusable key never closes the connection (tinc 1.0.36 ans_key_h).
         ++counters_.invalid_ans_key;
@@ -113,13 +124,12 @@ void Mesh::request_missing_keys(Actions& out) {
     // origin it has never seen reachable crashes it): a node is asked only after it has
     // been reachable for a while, long enough for our own ADD_EDGE to have reached it and
     // every node on the way; and at most once per 10 s, as tinc itself does.
-    constexpr Duration settle_time = seconds(2);
     constexpr Duration retry_time = seconds(10);
     for (const auto& [name, node] : graph_.nodes()) {
         if (name == settings_.self_name || !node.reachable) continue;
         NodeKeys& keys = keys_[name];
         if (keys.outbound) continue;
-        if (now_ - keys.reachable_since < settle_time) continue;
+        if (now_ - keys.reachable_since < key_settle_time) continue;
         if (keys.last_req_key != TimePoint{} && now_ - keys.last_req_key < retry_time) continue;
         auto next = nexthop_connection(name);
         if (!next) continue;
@@ -138,6 +148,35 @@ void Mesh::expire_keys(Actions& out) {
         const graph::Node* node = graph_.find_node(n.name);
         if (node != nullptr && node->reachable) send_ans_key(n.name, out);
     }
+}
+
+void Mesh::tick_native_sessions(Actions& out) {
+    send_kx_tokens(native_.tick(now_), out);
+}
+
+void Mesh::send_kx_tokens(std::vector<native::KxSend> sends, Actions& out) {
+    for (auto& send : sends) {
+        auto next = nexthop_connection(send.peer);
+        if (!next) {
+            log::at(Level::requests, "Not sending {} to {}: unreachable", native::kx_token_tag, send.peer);
+            continue;
+        }
+        protocol::ReqKeyRequest req{settings_.self_name, send.peer, std::move(send.token)};
+        out.emplace_back(SendLine{*next, protocol::format_request(req)});
+    }
+}
+
+Actions Mesh::on_authenticated_receive(const std::string& name, std::uint32_t local_index, TimePoint now) {
+    now_ = now;
+    native_.on_authenticated_receive(name, local_index, now);
+    return {};
+}
+
+Actions Mesh::native_session_wanted(const std::string& name, TimePoint now) {
+    Actions out;
+    now_ = now;
+    send_kx_tokens(native_.session_wanted(name, now), out);
+    return out;
 }
 
 }  // namespace sluice::mesh

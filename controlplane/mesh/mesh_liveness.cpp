@@ -34,6 +34,7 @@ Actions Mesh::tick(TimePoint now) {
         seen_.age(now, settings_.ping_interval);
         last_age_ = now;
     }
+    tick_native_sessions(out);
     request_missing_keys(out);
     if (last_key_expiry_ == TimePoint{}) last_key_expiry_ = now;
     if (now - last_key_expiry_ >= settings_.key_expire) {

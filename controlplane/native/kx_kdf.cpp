@@ -19,9 +19,13 @@ constexpr std::size_t hash_length = crypto_auth_hmacsha256_BYTES;
 // key's pads, so it is wiped afterwards.
 void hmac(std::span<const std::uint8_t> key, std::initializer_list<std::span<const std::uint8_t>> parts,
           std::uint8_t* out) {
+    // libsodium declares its pointers non-null even for zero lengths (an empty HKDF salt, an
+    // empty part): hand it a valid address then.
+    static constexpr std::uint8_t nothing = 0;
+    auto ptr = [](std::span<const std::uint8_t> s) { return s.empty() ? &nothing : s.data(); };
     crypto_auth_hmacsha256_state state;
-    crypto_auth_hmacsha256_init(&state, key.data(), key.size());
-    for (auto part : parts) crypto_auth_hmacsha256_update(&state, part.data(), part.size());
+    crypto_auth_hmacsha256_init(&state, ptr(key), key.size());
+    for (auto part : parts) crypto_auth_hmacsha256_update(&state, ptr(part), part.size());
     crypto_auth_hmacsha256_final(&state, out);
     sodium_memzero(&state, sizeof state);
 }

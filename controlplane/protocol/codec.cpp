@@ -57,6 +57,16 @@ std::string_view next_token(std::string_view& rest) {
     return token;
 }
 
+// The token alphabet of the native key exchange: base64url without padding (kx_message.hpp).
+bool is_base64url(std::string_view s) {
+    for (char c : s) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                        c == '-' || c == '_';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 bool all_digits(std::string_view s) {
     if (s.empty()) return false;
     for (char c : s) {
@@ -191,6 +201,22 @@ public:
         return std::string(word);
     }
 
+    // REQ_KEY's optional "SLUICE-KX1 <token>" (request.hpp). Never an error: tinc relays
+    // whatever follows the two names unchanged, so a bad token may come from any node of the
+    // mesh, and it must not cost this node its link to the relay that passed it on. The
+    // exchange refuses it instead.
+    std::optional<std::string> kx_extension() {
+        if (error_) return std::nullopt;
+        std::string_view rest = rest_;
+        // Nothing, or another extension (tinc 1.1 sends numbers here): a plain REQ_KEY.
+        if (next_token(rest) != req_key_kx_tag) return std::nullopt;
+        std::string_view token = next_token(rest);
+        const bool well_formed = !token.empty() && token.size() <= max_token_chars && is_base64url(token) &&
+                                 next_token(rest).empty();
+        rest_ = rest;
+        return well_formed ? std::string(token) : std::string();
+    }
+
     template <typename... Args>
     void set_error(fmt::format_string<Args...> format, Args&&... args) {
         if (!error_) error_ = Error{fmt::format(format, std::forward<Args>(args)...)};
@@ -312,6 +338,7 @@ Result<Request> parse_fields(RequestType type, Fields& f) {
             ReqKeyRequest r;
             r.from = f.name("from");
             r.to = f.name("to");
+            r.kx_token = f.kx_extension();
             return f.finish(std::move(r));
         }
         case RequestType::ans_key: {

@@ -15,6 +15,10 @@
 //   a parsed 1.1 line can differ from the input; that is harmless because relays forward
 //   the exact received line (spec 1.4), never a re-formatted one. Ignored tokens are only
 //   subject to the character check above, not to the 2048-character token limit.
+// * One exception: REQ_KEY's "SLUICE-KX1 <token>", sluice's own key exchange
+//   (docs/protocol.md 2.1), is kept in ReqKeyRequest::kx_token (see there). A malformed
+//   token is not a parse error, since tinc relays it from any node; it parses to an empty
+//   token that the key exchange refuses.
 // * Semantic checks (ID major == 17, from != to in ADD_EDGE, NIDs known to OpenSSL, key
 //   and challenge lengths) belong to the session, which knows the keys and the peer.
 //

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "controlplane/protocol/codec.hpp"
+#include "controlplane/protocol/constants.hpp"
 
 namespace sluice::protocol {
 
@@ -68,7 +69,13 @@ struct Formatter {
     }
     void operator()(const DelEdgeRequest& r) { put("13 {:x} {} {}", r.nonce, r.from, r.to); }
     void operator()(const KeyChangedRequest& r) { put("14 {:x} {}", r.nonce, r.origin); }
-    void operator()(const ReqKeyRequest& r) { put("15 {} {}", r.from, r.to); }
+    void operator()(const ReqKeyRequest& r) {
+        put("15 {} {}", r.from, r.to);
+        if (!r.kx_token) return;
+        put(" {}", req_key_kx_tag);
+        // An empty token stands for a missing or malformed one: the bare tag parses back to it.
+        if (!r.kx_token->empty()) put(" {}", *r.kx_token);
+    }
     void operator()(const AnsKeyRequest& r) {
         put("16 {} {} {} {} {} {} {}", r.from, r.to, r.key_hex, r.cipher_nid, r.digest_nid, r.mac_length,
             r.compression);

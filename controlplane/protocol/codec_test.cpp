@@ -42,6 +42,15 @@ struct Accept {
 
 const std::string chal_reply_hex = "61EC4275D8279E01B783DEB6593D69AE7888C9600CCBF19E5305A93F51F8D485";
 
+// The INIT of docs/protocol.md's worked example (section 8), as it rides in REQ_KEY.
+const std::string kx_init_token =
+    "AQEAAnSZmUQBAgAAF5ec_jYqAAD_NJL6DBj2eolU-XApCJ9I32tX1y9bp1UqikHKYjOPJDBuDowoSrOpQxGe4-UZFTg9oetd10uRBpAq"
+    "QFHtUP2wV-gL7XBCOzeQ_KdRzXr5lfLApsehC-gn0gZ1O3XytAw";
+
+ReqKeyRequest kx_req_key(std::string from, std::string to, std::string token) {
+    return ReqKeyRequest{std::move(from), std::move(to), std::move(token)};
+}
+
 // Every request type, first the lines captured from tincd 1.0.36 (spec 1.2, long hex
 // shortened), then the tolerated variants next to the canonical form they format to.
 std::vector<Accept> accept_rows() {
@@ -125,6 +134,31 @@ std::vector<Accept> accept_rows() {
         {"16 gamma alpha 6A86 0 0 0 0 2001:db8::3 655 x",
          AnsKeyRequest{"gamma", "alpha", "6A86", 0, 0, 0, 0, "2001:db8::3", "655"},
          "16 gamma alpha 6A86 0 0 0 0 2001:db8::3 655"},
+        // REQ_KEY with sluice's native key exchange (docs/protocol.md 2.1): the token is kept;
+        // its length and contents are the exchange's to judge, only its alphabet is the codec's
+        {"15 alpha beta SLUICE-KX1 " + kx_init_token, kx_req_key("alpha", "beta", kx_init_token),
+         "15 alpha beta SLUICE-KX1 " + kx_init_token},
+        {"15\talpha  beta SLUICE-KX1\t" + kx_init_token + " ", kx_req_key("alpha", "beta", kx_init_token),
+         "15 alpha beta SLUICE-KX1 " + kx_init_token},
+        {"15 a b SLUICE-KX1 AZaz09-_", kx_req_key("a", "b", "AZaz09-_"), "15 a b SLUICE-KX1 AZaz09-_"},
+        // ... a missing or malformed token is an empty one (refused by the exchange, never a
+        // reason to drop the link, never read as a legacy request)
+        {"15 alpha beta SLUICE-KX1", kx_req_key("alpha", "beta", ""), "15 alpha beta SLUICE-KX1"},
+        {"15 alpha beta SLUICE-KX1 \t", kx_req_key("alpha", "beta", ""), "15 alpha beta SLUICE-KX1"},
+        {"15 alpha beta SLUICE-KX1 AQEA=", kx_req_key("alpha", "beta", ""), "15 alpha beta SLUICE-KX1"},
+        {"15 alpha beta SLUICE-KX1 AQ+/", kx_req_key("alpha", "beta", ""), "15 alpha beta SLUICE-KX1"},
+        {"15 alpha beta SLUICE-KX1 AQ.EA", kx_req_key("alpha", "beta", ""), "15 alpha beta SLUICE-KX1"},
+        {"15 alpha beta SLUICE-KX1 AQEA extra", kx_req_key("alpha", "beta", ""), "15 alpha beta SLUICE-KX1"},
+        {"15 alpha beta SLUICE-KX1 " + std::string(max_token_chars + 1, 'A'), kx_req_key("alpha", "beta", ""),
+         "15 alpha beta SLUICE-KX1"},
+        // ... and any other third field is not it: tinc 1.1's numeric extensions, other cases,
+        // other versions stay plain REQ_KEYs, to relay or answer as tinc does
+        {"15 beta alpha 18 AQEAAnSZmUQ", ReqKeyRequest{"beta", "alpha"}, "15 beta alpha"},
+        {"15 beta alpha 21 1 2 3", ReqKeyRequest{"beta", "alpha"}, "15 beta alpha"},
+        {"15 beta alpha sluice-kx1 AQEA", ReqKeyRequest{"beta", "alpha"}, "15 beta alpha"},
+        {"15 beta alpha SLUICE-KX2 AQEA", ReqKeyRequest{"beta", "alpha"}, "15 beta alpha"},
+        {"15 beta alpha SLUICE-KX1x AQEA", ReqKeyRequest{"beta", "alpha"}, "15 beta alpha"},
+        {"15 beta alpha 1 SLUICE-KX1 AQEA", ReqKeyRequest{"beta", "alpha"}, "15 beta alpha"},
         // PACKET bounds
         {"17 1", PacketRequest{1}, "17 1"},
         {"17 1661", PacketRequest{max_packet_body}, "17 1661"},
@@ -239,6 +273,9 @@ std::vector<Reject> reject_rows() {
         {"14 1 al:pha", "KEY_CHANGED: invalid name \"al:pha\" in field origin"},
         {"15 beta", "REQ_KEY: missing field to"},
         {"15 " + long_token + " alpha", "REQ_KEY: field from is 2049 characters long, more than 2048"},
+        {"15 a-b alpha SLUICE-KX1 AQEA", "REQ_KEY: invalid name \"a-b\" in field from"},
+        {"15 beta SLUICE-KX1 AQEA", "REQ_KEY: invalid name \"SLUICE-KX1\" in field to"},
+        {"15 beta alpha SLUICE-KX1 AQ\x01", "control character 0x01 at position 27"},
         {"16 alpha beta ABC 427 672 4 0", "ANS_KEY: invalid hex in field key: odd number of hex digits (3)"},
         {"16 alpha beta AZ 427 672 4 0",
          "ANS_KEY: invalid hex in field key: invalid hex digit 'Z' at position 1"},
@@ -348,7 +385,14 @@ public:
             case 11:
                 return KeyChangedRequest{u32(), name()};
             case 12:
-                return ReqKeyRequest{name(), name()};
+                switch (pick(0, 2)) {
+                    case 0:
+                        return ReqKeyRequest{name(), name()};
+                    case 1:
+                        return ReqKeyRequest{name(), name(), token(base64url)};
+                    default:
+                        return ReqKeyRequest{name(), name(), std::string()};  // a malformed token
+                }
             case 13: {
                 AnsKeyRequest r{name(),    name(),       token("0123456789abcdefABCDEF", 2),
                                 natural(), natural(),    natural(),
@@ -378,6 +422,8 @@ private:
         return out;
     }
     std::string name() { return token("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"); }
+    static constexpr std::string_view base64url =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     std::string opaque() {
         std::string out = token("x");
         for (char& c : out) c = static_cast<char>(pick(0x21, 0x7e));

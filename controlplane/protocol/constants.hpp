@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace sluice::protocol {
 
@@ -27,6 +28,10 @@ inline constexpr std::uint32_t option_pmtu_discovery = 0x4;
 inline constexpr std::uint32_t option_clamp_mss = 0x8;
 // tinc 1.1 puts its protocol minor in bits 24-31; a 1.0-compatible node keeps them zero.
 inline constexpr std::uint32_t option_version_mask = 0xff000000u;
+
+// The third field of a REQ_KEY that carries sluice's native key exchange (docs/protocol.md
+// 2.1); native::kx_token_tag is the same string.
+inline constexpr std::string_view req_key_kx_tag = "SLUICE-KX1";
 
 // OpenSSL NIDs tinc sends in METAKEY and ANS_KEY.
 inline constexpr int nid_aes_128_cfb = 421;

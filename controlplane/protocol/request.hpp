@@ -130,6 +130,15 @@ struct KeyChangedRequest {
 struct ReqKeyRequest {
     std::string from;
     std::string to;
+    // sluice's native key exchange rides in REQ_KEY as "15 <from> <to> SLUICE-KX1 <token>"
+    // (docs/protocol.md 2.1). Set when the third field is exactly req_key_kx_tag: the fourth
+    // field, base64url characters only; an empty string when that field is missing or
+    // malformed (a character outside base64url, too long, or followed by a fifth field), so
+    // the receiver refuses the message as a native one instead of reading it as a legacy
+    // request for its key. Any other third field (tinc 1.1's numeric extensions) is ignored
+    // like every extra token, and the request is a plain REQ_KEY. (The initializer lets
+    // ReqKeyRequest{from, to} stay free of -Wmissing-field-initializers.)
+    std::optional<std::string> kx_token = std::nullopt;
 
     bool operator==(const ReqKeyRequest&) const = default;
 };

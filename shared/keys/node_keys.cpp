@@ -92,6 +92,12 @@ Result<std::optional<crypto::Ed25519PublicKey>> load_ed25519_public_key(const co
     return std::optional<crypto::Ed25519PublicKey>{*key};
 }
 
+Result<std::optional<crypto::Ed25519PublicKey>> find_ed25519_public_key(const config::ConfigDir& dir,
+                                                                        std::string_view node) {
+    if (dir.host(node) == nullptr) return std::optional<crypto::Ed25519PublicKey>{};
+    return load_ed25519_public_key(dir, node);
+}
+
 Result<std::optional<crypto::Ed25519KeyPair>> load_ed25519_private_key(const config::ConfigDir& dir,
                                                                        const config::ConfigIo& io) {
     const std::string& path = dir.ed25519_private_key_file;

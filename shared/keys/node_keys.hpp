@@ -32,6 +32,10 @@ struct LoadedRsaKey {
 // nullopt when hosts/NODE has no Ed25519PublicKey: that node speaks tinc's protocol only.
 [[nodiscard]] Result<std::optional<crypto::Ed25519PublicKey>> load_ed25519_public_key(
     const config::ConfigDir& dir, std::string_view node);
+// The same question as the control plane asks it of any node in the graph: a node without
+// a hosts file (one known only from the meta protocol) has no key rather than an error.
+[[nodiscard]] Result<std::optional<crypto::Ed25519PublicKey>> find_ed25519_public_key(
+    const config::ConfigDir& dir, std::string_view node);
 // nullopt when the private key file does not exist (the node then speaks tinc's protocol
 // only); an error when it exists but cannot be used.
 [[nodiscard]] Result<std::optional<crypto::Ed25519KeyPair>> load_ed25519_private_key(
