@@ -29,6 +29,9 @@ wait_for 20 "alpha sees beta" sees_reachable alpha beta
 wait_for 20 "beta sees alpha" sees_reachable beta alpha
 wait_for 20 "ping beta -> alpha" in_ns beta ping -c1 -W1 198.19.0.1
 wait_for 20 "ping alpha -> beta" in_ns alpha ping -c1 -W1 198.19.0.2
+# Until path MTU discovery settles, large frames travel as PACKET over the meta connection.
+wait_for 60 "alpha fixed its path MTU to beta" grep -q "Fixing MTU of beta" "$TMP/alpha.log"
+wait_for 60 "beta fixed its path MTU to alpha" grep -q "Fixing MTU of alpha" "$TMP/beta.log"
 
 # rx_bytes NODE: UDP bytes received by the node's data plane, all workers.
 rx_bytes() {
@@ -56,7 +59,9 @@ spawn alpha iperf3 -s -p 5201
 wait_for 10 "iperf3 listens on alpha" in_ns alpha bash -c "ss -ltn | grep -q :5201"
 
 log "--- part 1: SIGKILL of beta's sluiced while iperf3 runs through beta's sluice-dp"
-in_ns beta iperf3 -c 198.19.0.1 -p 5201 -t 16 -J >"$TMP/iperf1.json" &
+# Started with ip netns exec directly (not through a function's subshell), so that $! is
+# iperf3 itself and the cleanup trap can stop it.
+ip netns exec "$(ns beta)" iperf3 -c 198.19.0.1 -p 5201 -t 16 -J >"$TMP/iperf1.json" &
 client=$!
 PIDS+=("$client")
 start_bytes=$(rx_bytes alpha)
@@ -76,7 +81,7 @@ check_no_stall "$TMP/iperf1.json"
 wait_for 20 "ping beta -> alpha after the restart" in_ns beta ping -c1 -W1 198.19.0.1
 
 log "--- part 2: SIGKILL of beta's sluice-dp; sluiced starts a new one"
-in_ns beta iperf3 -c 198.19.0.1 -p 5201 -t 12 -J >"$TMP/iperf2.json" &
+ip netns exec "$(ns beta)" iperf3 -c 198.19.0.1 -p 5201 -t 12 -J >"$TMP/iperf2.json" &
 client=$!
 PIDS+=("$client")
 start_bytes=$(rx_bytes alpha)
