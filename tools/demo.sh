@@ -102,12 +102,12 @@ for n in alpha beta gamma; do
 done
 
 for n in beta alpha; do
-    in_ns "$n" "$sluiced" -c "$tmp/$n" -D -d2 --logfile="$tmp/$n.log" &
+    ip netns exec "$prefix-$n" "$sluiced" -c "$tmp/$n" -D -d5 --logfile="$tmp/$n.log" &
     pids+=($!)
     wait_for 20 "sluiced $n" grep -q "Ready" "$tmp/$n.log"
 done
 grep -h "Data plane attached" "$tmp/alpha.log" "$tmp/beta.log"
-in_ns gamma tincd -c "$tmp/gamma" -D -d5 --logfile="$tmp/gamma.log" --pidfile="$tmp/gamma.pid" &
+ip netns exec "$prefix-gamma" tincd -c "$tmp/gamma" -D -d5 --logfile="$tmp/gamma.log" --pidfile="$tmp/gamma.pid" &
 pids+=($!)
 wait_for 20 "gamma's link to beta" grep -q "Connection with beta .* activated" "$tmp/gamma.log"
 reachable() { "$sluicectl" -c "$tmp/$1" dump nodes --json | grep -q "\"name\": \"$2\", \"reachable\": true"; }
@@ -123,11 +123,12 @@ in_ns alpha ping -c3 -i0.2 198.19.0.3 | tail -n 2
 in_ns gamma ping -c3 -i0.2 198.19.0.1 | tail -n 2
 
 step "iperf3 for 3 s: sluice alpha -> sluice beta, then tincd gamma -> sluice beta"
-in_ns beta iperf3 -s -p 5201 >/dev/null 2>&1 &
+ip netns exec "$prefix-beta" iperf3 -s -p 5201 >/dev/null 2>&1 &
 pids+=($!)
 wait_for 10 "iperf3 on beta" in_ns beta bash -c "ss -ltn | grep -q :5201"
 # tincd sends frames above its discovered path MTU over TCP; let its discovery settle first.
 wait_for 60 "gamma's path MTU to beta" grep -q "Fixing MTU of beta" "$tmp/gamma.log"
+wait_for 60 "alpha's path MTU to beta" grep -q "Fixing MTU of beta" "$tmp/alpha.log"
 in_ns alpha iperf3 -c 198.19.0.2 -p 5201 -t 3 | grep -E "sender|receiver"
 in_ns gamma iperf3 -c 198.19.0.2 -p 5201 -t 3 | grep -E "sender|receiver"
 
