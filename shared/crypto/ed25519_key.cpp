@@ -27,6 +27,15 @@ constexpr std::size_t kTinc11Base64Chars = 43;
 // out.size() bytes. libsodium rejects non-canonical encodings (stray bits in the last
 // character), so every key has a single valid text form.
 Status decode_base64_exact(std::string_view text, std::span<std::uint8_t> out) {
+    // libsodium 1.0.18's decoder lets bytes 0x80-0xFF through, so the alphabet is checked here:
+    // standard base64 characters, then '=' padding only at the end.
+    const std::size_t data_end = text.find_last_not_of('=') + 1;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        const bool alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                              c == '+' || c == '/';
+        if (i < data_end ? !alphabet : c != '=') return fail("is not valid base64 of {} bytes", out.size());
+    }
     std::size_t decoded = 0;
     const char* end = nullptr;
     if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &decoded, &end,

@@ -69,6 +69,8 @@ TEST_CASE("Ed25519 public key parse errors") {
         {std::string(42, 'A') + "==", "is not valid base64 of 32 bytes"},  // 31 bytes
         {std::string(43, '*') + "=", "is not valid base64 of 32 bytes"},
         {std::string(42, 'A') + "B=", "is not valid base64 of 32 bytes"},  // stray low bits
+        // A byte above 0x7F that libsodium 1.0.18's decoder would skip over.
+        {"O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2\x80k=", "is not valid base64 of 32 bytes"},
         {std::string(43, 'A') + "=", "not a valid Ed25519 public key"},    // 32 zero bytes: small order
     };
     for (const auto& row : rows) {
