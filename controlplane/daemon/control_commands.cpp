@@ -1,6 +1,10 @@
 #include "controlplane/daemon/control_commands.hpp"
 
+#include <arpa/inet.h>
+
 #include <fmt/format.h>
+
+#include "shared/tables/tables.hpp"
 
 namespace sluice::daemon {
 
@@ -57,6 +61,49 @@ io::ControlResponse dump(std::string_view what, const mesh::Mesh& mesh,
     } else {
         return io::ControlResponse::failure(
             fmt::format("unknown dump \"{}\" (nodes, edges, subnets or connections)", what));
+    }
+    return r;
+}
+
+io::ControlResponse dump_peers(std::span<const std::uint8_t> published_tables) {
+    io::ControlResponse r;
+    r.lines.push_back(row({"name", "node_id", "path", "endpoint", "mtu", "min_mtu", "max_mtu", "in_key", "out_key"}));
+    if (published_tables.empty()) return r;
+    auto view = tables::TablesView::open(published_tables);
+    if (!view) return io::ControlResponse::failure(view.error().message);
+    namespace pf = tables::peer_flags;
+    for (std::uint32_t i = 0; i < view->node_count(); ++i) {
+        const tables::PeerRecord& p = view->peer(i);
+        std::string path;
+        if ((p.flags & pf::self) != 0) {
+            path = "self";
+        } else if ((p.flags & pf::reachable) == 0) {
+            path = "unreachable";
+        } else {
+            const std::uint32_t via_index = p.via_index == view->self_index() ? p.nexthop_index : p.via_index;
+            const tables::PeerRecord& via = view->peer(via_index);
+            const std::string nexthop(view->name(view->peer(p.nexthop_index)));
+            if ((via.flags & pf::tcp_only) != 0 || !via.endpoint.valid()) {
+                path = "tcp via " + nexthop;
+            } else if ((via.flags & pf::pmtu_discovery) != 0 && via.min_mtu == 0) {
+                path = via_index == p.nexthop_index ? "tcp via " + nexthop + " (probing)"
+                                                    : "udp via " + nexthop + " (probing " + std::string(view->name(via)) + ")";
+            } else {
+                path = via_index == i ? "udp" : "udp via " + std::string(view->name(via));
+            }
+        }
+        std::string endpoint;
+        if (p.endpoint.valid()) {
+            char text[64] = {};
+            ::inet_ntop(p.endpoint.family == tables::EndpointFamily::ipv4 ? AF_INET : AF_INET6, p.endpoint.address.data(),
+                        text, sizeof text);
+            endpoint = p.endpoint.family == tables::EndpointFamily::ipv4 ? fmt::format("{}:{}", text, p.endpoint.port)
+                                                                          : fmt::format("[{}]:{}", text, p.endpoint.port);
+        }
+        auto id = [](const tables::LegacyKeyRecord& k) { return k.present() ? std::to_string(k.key_id) : std::string(); };
+        r.lines.push_back(row({std::string(view->name(p)), std::to_string(p.node_id), path, endpoint,
+                               std::to_string(p.mtu), std::to_string(p.min_mtu), std::to_string(p.max_mtu), id(p.in_key),
+                               id(p.out_key)}));
     }
     return r;
 }

@@ -8,6 +8,8 @@
 
 #include "shared/abi/region.hpp"
 
+#include <span>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +18,10 @@
 #include "controlplane/mesh/mesh.hpp"
 
 namespace sluice::daemon {
+
+// One row per node of the tables last published to the data plane: how its packets travel
+// (udp, udp via NODE, tcp via NODE), its UDP endpoint, path MTU state and key ids.
+[[nodiscard]] io::ControlResponse dump_peers(std::span<const std::uint8_t> published_tables);
 
 // One row per data-plane worker: its counters from the shared region, drops by reason.
 [[nodiscard]] io::ControlResponse dump_workers(abi::Region& region);

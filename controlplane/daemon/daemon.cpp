@@ -673,6 +673,10 @@ void Daemon::shutdown(const std::string& why) {
 namespace sluice::daemon {
 
 io::ControlResponse Daemon::control(std::string_view request) {
+    if (request == "dump peers") {
+        if (!data_plane_) return io::ControlResponse::failure("no data plane (DataPlane = none)");
+        return dump_peers(last_tables_);
+    }
     if (request == "dump workers") {
         if (!data_plane_) return io::ControlResponse::failure("no data plane (DataPlane = none)");
         return dump_workers(data_plane_->region());

@@ -57,6 +57,11 @@ in_ns a iperf3 -c 198.19.0.3 -p 5201 -t 3 -J >"$TMP/iperf.json" || die "iperf3 a
 mbits=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]/1e6))' "$TMP/iperf.json")
 ((mbits > 0)) || die "iperf3 a -> c moved nothing"
 log "ok: iperf3 a -> c through b: $mbits Mbit/s (roles $ROLES)"
+if [[ $(kind 0) == sluice ]]; then
+    "$SLUICECTL" -c "$TMP/a" dump peers
+    "$SLUICECTL" -c "$TMP/a" dump peers --json | grep -q '"name": "c", "node_id": [0-9]*, "path": "udp via b' ||
+        die "a's data plane does not send c's packets through b"
+fi
 if [[ $(kind 1) == sluice ]]; then
     "$SLUICECTL" -c "$TMP/b" dump workers
     relayed=$("$SLUICECTL" -c "$TMP/b" dump workers --json |

@@ -50,8 +50,8 @@ warnings (unknown variables, repeats, loose key permissions) do not fail.
 )",
             cmd_fsck},
     Command{
-        "dump", "show the running daemon's nodes, edges, subnets, connections or data-plane workers",
-        R"(Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] dump nodes|edges|subnets|connections|workers [--json]
+        "dump", "show the running daemon's nodes, edges, subnets, connections, data-plane peers or workers",
+        R"(Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] dump nodes|edges|subnets|connections|peers|workers [--json]
 
 Asks the running sluiced over its control socket (beside its pid file) and prints a table,
 or JSON with --json:
@@ -59,6 +59,8 @@ or JSON with --json:
   edges:       from, to, address, port, weight, options
   subnets:     owner, subnet, weight
   connections: name, address, port, status
+  peers:       name, node_id, path (udp, udp via NODE, tcp via NODE), endpoint, mtu,
+               min_mtu, max_mtu, in_key, out_key (ids): the tables sluice-dp works from
   workers:     worker, rx/tx packets and bytes (UDP), tun_rx/tun_tx packets and
                bytes, batches, events, injected, drops (reason=count,...)
 )",
