@@ -5,10 +5,16 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
+#include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace sluice::dataplane::io {
+
+namespace {
+constexpr int kTxQueueLength = 4096;
+}  // namespace
 
 Result<TunQueues> open_tun(const std::string& name, unsigned queues) {
     if (name.size() >= IFNAMSIZ) return fail("interface name {} is longer than {} characters", name, IFNAMSIZ - 1);
@@ -45,6 +51,16 @@ Result<TunQueues> open_tun(const std::string& name, unsigned queues) {
         out.fds.push_back(fd);
     }
     out.interface = requested;
+    // The kernel queues frames for the TUN reader in the device's transmit queue, 500 frames
+    // by default; a worker that drains in batches lets bursts overflow it (tx_dropped, which
+    // TCP sees as loss). A longer queue absorbs them. tinc-up may set another value after.
+    if (const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); s >= 0) {
+        ifreq q{};
+        std::strncpy(q.ifr_name, out.interface.c_str(), IFNAMSIZ - 1);
+        q.ifr_qlen = kTxQueueLength;
+        (void)::ioctl(s, SIOCSIFTXQLEN, &q);
+        ::close(s);
+    }
     return out;
 }
 
