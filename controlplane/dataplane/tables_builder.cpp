@@ -188,6 +188,15 @@ void TablesBuilder::adopt(const tables::TablesView& published) {
         names_[peer.node_id] = name;
         next_node_id_ = std::max(next_node_id_, peer.node_id + 1);
         next_key_id_ = std::max({next_key_id_, peer.in_key.key_id + 1, peer.out_key.key_id + 1});
+        // What the previous control plane found out about the path stays true: starting
+        // discovery over would send large frames as PACKET for seconds after a restart.
+        if ((peer.flags & tables::peer_flags::pmtu_discovery) != 0 && peer.min_mtu > 0 && peer.endpoint.valid()) {
+            Pmtu& p = pmtu_[name];
+            p.min = peer.min_mtu;
+            p.max = std::max(peer.max_mtu, peer.min_mtu);
+            p.fixed = p.min >= p.max;
+            p.endpoint = peer.endpoint;
+        }
     }
 }
 

@@ -41,7 +41,8 @@ public:
     // or one of `too_big` + 1 bytes could not be sent (0: no news of that kind).
     void pmtu_result(const std::string& name, std::uint16_t came_back, std::uint16_t too_big, TimePoint now);
 
-    // Continue the numbering of tables published by an earlier control plane.
+    // Continue the numbering of tables published by an earlier control plane, and keep the
+    // path MTUs it had discovered.
     void adopt(const tables::TablesView& published);
 
     void set_own_options(std::uint32_t options) { settings_.own_options = options; }

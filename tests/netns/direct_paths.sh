@@ -69,12 +69,12 @@ for a in alpha beta gamma; do
 done
 # tincd sends every frame larger than its discovered path MTU over TCP (spec 5.6): wait for
 # its discovery to finish before measuring which path carries the traffic.
-wait_for 60 "alpha fixed its path MTU to beta" grep -q "Fixing MTU of beta" "$TMP/alpha.log"
-wait_for 60 "alpha fixed its path MTU to gamma" grep -q "Fixing MTU of gamma" "$TMP/alpha.log"
+wait_for 60 "alpha fixed its path MTU to beta" fixed_mtu alpha beta
+wait_for 60 "alpha fixed its path MTU to gamma" fixed_mtu alpha gamma
 # sluice-dp discovers path MTUs the same way (sluiced logs the result).
 for a in beta gamma; do
     for b in alpha beta gamma; do
-        [[ $a == "$b" ]] || wait_for 60 "$a fixed its path MTU to $b" grep -q "Fixing MTU of $b" "$TMP/$a.log"
+        [[ $a == "$b" ]] || wait_for 60 "$a fixed its path MTU to $b" fixed_mtu "$a" "$b"
     done
 done
 

@@ -176,6 +176,25 @@ stop_hard() {
     rm -f "$TMP/$1.pid" "$TMP/$1/sluiced.pid" "$TMP/$1/sluiced.socket"
 }
 
+# iperf_no_stall FILE: an iperf3 -J result in which every one-second interval moved data;
+# prints the per-second rates, names the empty seconds, and fails the scenario otherwise.
+iperf_no_stall() {
+    python3 - "$1" <<'PY' || die "iperf3 stalled (above)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+if "error" in d:
+    print("iperf3:", d["error"]); sys.exit(1)
+bad = [i for i in d["intervals"] if i["sum"]["bits_per_second"] <= 0]
+for i in bad: print(f"no data in the second starting at {round(i['sum']['start'])} s")
+print("intervals (Mbit/s):", " ".join(str(int(i["sum"]["bits_per_second"] / 1e6)) for i in d["intervals"]))
+sys.exit(1 if bad else 0)
+PY
+}
+
+# fixed_mtu A B: node A (sluiced or tincd, logging at level 5) has fixed its path MTU to B.
+# Until then both send frames above the confirmed size over the meta connection.
+fixed_mtu() { grep -q "Fixing MTU of $2" "$TMP/$1.log"; }
+
 # dp_pid NAME: the pid of the sluice-dp serving node NAME (from its log).
 dp_pid() {
     sed -n 's/.*Started sluice-dp .*, pid \([0-9]*\).*/\1/p' "$TMP/$1.log" | tail -n 1

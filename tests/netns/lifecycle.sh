@@ -30,8 +30,8 @@ wait_for 20 "beta sees alpha" sees_reachable beta alpha
 wait_for 20 "ping beta -> alpha" in_ns beta ping -c1 -W1 198.19.0.1
 wait_for 20 "ping alpha -> beta" in_ns alpha ping -c1 -W1 198.19.0.2
 # Until path MTU discovery settles, large frames travel as PACKET over the meta connection.
-wait_for 60 "alpha fixed its path MTU to beta" grep -q "Fixing MTU of beta" "$TMP/alpha.log"
-wait_for 60 "beta fixed its path MTU to alpha" grep -q "Fixing MTU of alpha" "$TMP/beta.log"
+wait_for 60 "alpha fixed its path MTU to beta" fixed_mtu alpha beta
+wait_for 60 "beta fixed its path MTU to alpha" fixed_mtu beta alpha
 
 # rx_bytes NODE: UDP bytes received by the node's data plane, all workers.
 rx_bytes() {
@@ -40,20 +40,6 @@ rx_bytes() {
 }
 # grew NODE FROM BYTES: the node's UDP rx counter passed FROM + BYTES.
 grew() { (($(rx_bytes "$1") >= $2 + $3)); }
-
-# check_no_stall FILE: every one-second interval of an iperf3 -J run moved data.
-check_no_stall() {
-    python3 - "$1" <<'PY' || die "iperf3 stalled (above)"
-import json, sys
-d = json.load(open(sys.argv[1]))
-if "error" in d:
-    print("iperf3:", d["error"]); sys.exit(1)
-bad = [(round(i["sum"]["start"]), i["sum"]["bits_per_second"]) for i in d["intervals"] if i["sum"]["bits_per_second"] <= 0]
-for start, _ in bad: print(f"no data in the second starting at {start} s")
-print("intervals (Mbit/s):", " ".join(str(int(i["sum"]["bits_per_second"] / 1e6)) for i in d["intervals"]))
-sys.exit(1 if bad else 0)
-PY
-}
 
 spawn alpha iperf3 -s -p 5201
 wait_for 10 "iperf3 listens on alpha" in_ns alpha bash -c "ss -ltn | grep -q :5201"
@@ -77,7 +63,7 @@ wait_for 20 "beta's new sluiced takes over the running sluice-dp" grep -q "Takin
 wait_for 30 "beta's mesh is back and publishes" grep -q "The mesh is back" "$TMP/beta.log"
 [[ $(dp_pid beta) == "$dp_before" ]] || die "a new sluice-dp was started instead of reattaching"
 wait "$client" || die "iperf3 failed during the sluiced restart: $(tail -c 300 "$TMP/iperf1.json")"
-check_no_stall "$TMP/iperf1.json"
+iperf_no_stall "$TMP/iperf1.json"
 wait_for 20 "ping beta -> alpha after the restart" in_ns beta ping -c1 -W1 198.19.0.1
 
 log "--- part 2: SIGKILL of beta's sluice-dp; sluiced starts a new one"

@@ -46,10 +46,10 @@ done
 in_ns a ping -c5 -i0.2 198.19.0.3 | tail -n 2
 # Until path MTU discovery settles, frames above the confirmed size travel as PACKET over the
 # meta connections (tinc and sluice alike): wait for each hop to fix its MTU before measuring.
-wait_for 60 "a fixed its path MTU to b" grep -q "Fixing MTU of b" "$TMP/a.log"
-wait_for 60 "c fixed its path MTU to b" grep -q "Fixing MTU of b" "$TMP/c.log"
-wait_for 60 "b fixed its path MTU to a" grep -q "Fixing MTU of a" "$TMP/b.log"
-wait_for 60 "b fixed its path MTU to c" grep -q "Fixing MTU of c" "$TMP/b.log"
+wait_for 60 "a fixed its path MTU to b" fixed_mtu a b
+wait_for 60 "c fixed its path MTU to b" fixed_mtu c b
+wait_for 60 "b fixed its path MTU to a" fixed_mtu b a
+wait_for 60 "b fixed its path MTU to c" fixed_mtu b c
 
 spawn c iperf3 -s -p 5201
 wait_for 10 "iperf3 listens on c" in_ns c bash -c "ss -ltn | grep -q :5201"
