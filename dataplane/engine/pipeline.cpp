@@ -65,21 +65,16 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
     const std::span<std::uint8_t> frame = buffer.subspan(offset, length);
     const std::span<std::uint8_t> ip = frame.subspan(kEth);
 
-    // Which node the datagram goes to: via if it has a UDP path for a frame this long, else
-    // the next hop (which relays it), else the meta connection (tinc's send_udppacket).
-    auto udp_fits = [&](const tables::PeerRecord& p) {
-        if ((p.flags & flags::tcp_only) != 0 || !p.endpoint.valid()) return false;
-        return (p.flags & flags::pmtu_discovery) == 0 || length <= p.min_mtu;
-    };
-    const tables::PeerRecord* target = &via;
-    if (!udp_fits(via)) {
-        const tables::PeerRecord& nexthop = tables_->peer(dest.nexthop_index);
-        if (dest.nexthop_index == via_index || !udp_fits(nexthop)) {
-            return to_control_plane(abi::EventType::tcp_frame, dest.node_id, frame);
-        }
-        target = &nexthop;
+    // The path MTU rules come first and use via's MTU, as in tinc's route_ipv4_unicast: only
+    // then does the send path pick a hop by min_mtu. The other way round, a fixed MTU (where
+    // mtu == min_mtu) would send every DF packet above it as PACKET instead of answering.
+    std::uint32_t mtu = via.mtu;
+    // A via without any confirmed UDP path is reached through the next hop: that hop's MTU
+    // bounds the frames (tinc ends up at 590 here once its probes to via give up).
+    if ((via.flags & flags::pmtu_discovery) != 0 && via.min_mtu == 0 && dest.nexthop_index != via_index) {
+        const std::uint32_t relay_mtu = tables_->peer(dest.nexthop_index).mtu;
+        if (relay_mtu != 0 && (mtu == 0 || relay_mtu < mtu)) mtu = relay_mtu;
     }
-    const std::uint32_t mtu = target->mtu;
     if (mtu != 0) {
         switch (packet::check_path_mtu(ip, mtu)) {
             case packet::PathFit::too_big:
@@ -94,7 +89,22 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
                 break;
         }
     }
-    if ((target->flags & flags::clamp_mss) != 0 && mtu != 0) (void)packet::clamp_mss(ip, mtu);
+    if ((via.flags & flags::clamp_mss) != 0 && mtu != 0) (void)packet::clamp_mss(ip, mtu);
+
+    // Which node the datagram goes to: via if it has a UDP path for a frame this long, else
+    // the next hop (which relays it), else the meta connection (tinc's send_udppacket).
+    auto udp_fits = [&](const tables::PeerRecord& p) {
+        if ((p.flags & flags::tcp_only) != 0 || !p.endpoint.valid()) return false;
+        return (p.flags & flags::pmtu_discovery) == 0 || length <= p.min_mtu;
+    };
+    const tables::PeerRecord* target = &via;
+    if (!udp_fits(via)) {
+        const tables::PeerRecord& nexthop = tables_->peer(dest.nexthop_index);
+        if (dest.nexthop_index == via_index || !udp_fits(nexthop)) {
+            return to_control_plane(abi::EventType::tcp_frame, dest.node_id, frame);
+        }
+        target = &nexthop;
+    }
 
     PeerCacheEntry* entry = cache_.find(target->node_id);
     if (entry == nullptr || !entry->out) {
@@ -107,6 +117,7 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
         // goes uncompressed over the meta connection (PACKET is never compressed).
         return to_control_plane(abi::EventType::tcp_frame, dest.node_id, frame);
     }
+    if (target->node_id >= sequences_.size()) return drop(DropReason::no_key);
     const std::uint32_t seqno = sequences_.next(target->node_id, target->out_key.key_id);
     const crypto::SealVerdict sealed = entry->out->seal(seqno, buffer, offset, length);
     if (!sealed.ok()) return drop(DropReason::too_big);
@@ -144,6 +155,9 @@ Decision Pipeline::from_udp(std::span<std::uint8_t> buffer, std::uint32_t offset
             request_key(from, entry);
             return drop(DropReason::no_key);
         }
+        // A peer that asked for compressed packets would misread an uncompressed reply, and
+        // sluice-dp does not compress; its traffic goes as PACKET anyway.
+        if (from.out_key.compression != 0) return drop(DropReason::no_key);
         crypto::make_reply(frame);
         const std::uint32_t seqno = sequences_.next(from.node_id, from.out_key.key_id);
         const crypto::SealVerdict sealed = entry->out->seal(seqno, buffer, frame_offset, frame_length);

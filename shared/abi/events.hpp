@@ -37,8 +37,9 @@ enum class EventType : std::uint16_t {
 
 // Injection ring, sluiced -> sluice-dp.
 enum class InjectionType : std::uint16_t {
-    // A frame that arrived from node aux in a PACKET request on a meta connection; the worker
-    // routes it as if it had arrived over UDP and been authenticated. Payload: the frame.
+    // A frame for this node that arrived from node aux in a PACKET request on a meta
+    // connection: sluiced has routed it already, the worker writes its IP packet to the TUN
+    // device. Payload: the frame.
     packet_frame = 1,
 };
 
