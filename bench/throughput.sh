@@ -34,7 +34,7 @@
 # Environment:
 #   RUNS=3          runs per iperf3 case (the median is reported)
 #   DURATION=10     seconds per iperf3 run
-#   VPNS="tinc sluice"  which VPNs, in this order (each is a vpn_NAME_* function set below)
+#   VPNS="tinc sluice sluice_unpinned"  which VPNs, in this order (each is a vpn_NAME_* function set below)
 #   OUTPUT=bench/results/throughput-DATE.json   where the JSON goes (the PNG gets .png)
 #   CC=             set this TCP congestion control in both namespaces (default: leave the
 #                   kernel's, usually what the host uses); it is recorded either way
@@ -60,7 +60,7 @@ BUILD=${1:-$repo/build}
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "throughput.sh: no build directory ${1:-$repo/build}" >&2; exit 1; }
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
-VPNS=${VPNS:-tinc sluice}
+VPNS=${VPNS:-tinc sluice sluice_unpinned}
 OUTPUT=${OUTPUT:-$repo/bench/results/throughput-$(date +%Y-%m-%dT%H%M%S).json}
 CC=${CC:-}
 TUNNEL_MTU=1420
@@ -324,9 +324,15 @@ vpn_sluice_setup() {
     # 4-tuple, so one socket) would fight over it. Rotating the list puts them on different
     # CPUs, as separate gateways would be.
     local cpus
-    cpus=$(seq -s ' ' 0 $(($(nproc) - 1)))
-    printf 'DataPlaneCPUs = %s\n' "$cpus" >>"$dir/alpha/tinc.conf"
-    [[ $cpus == *" "* ]] && cpus="${cpus#* } ${cpus%% *}"
+    if [[ ${SLUICE_UNPINNED:-} == yes ]]; then
+        cpus=none
+        printf 'DataPlaneCPUs = none\n' >>"$dir/alpha/tinc.conf"
+        VPN_DESCRIPTION="sluiced + sluice-dp, default settings but DataPlaneCPUs = none (workers not pinned), -d5"
+    else
+        cpus=$(seq -s ' ' 0 $(($(nproc) - 1)))
+        printf 'DataPlaneCPUs = %s\n' "$cpus" >>"$dir/alpha/tinc.conf"
+        [[ $cpus == *" "* ]] && cpus="${cpus#* } ${cpus%% *}"
+    fi
     printf 'DataPlaneCPUs = %s\n' "$cpus" >>"$dir/beta/tinc.conf"
     for side in b a; do
         [[ $side == a ]] && name=alpha || name=beta
@@ -390,6 +396,14 @@ vpn_sluice_report() {
     done
     meta_connection_bytes
 }
+
+# sluice_unpinned: the same two nodes with DataPlaneCPUs = none. On a box where both VPN ends
+# and both iperf3 processes share two CPUs, pinned workers cannot get out of each other's and
+# iperf3's way; the scheduler can. Both variants are reported, so the cost of pinning shows.
+vpn_sluice_unpinned_setup() { SLUICE_UNPINNED=yes vpn_sluice_setup "$@"; }
+vpn_sluice_unpinned_daemons() { vpn_sluice_daemons "$@"; }
+vpn_sluice_unpinned_report() { vpn_sluice_report "$@"; }
+vpn_sluice_unpinned_teardown() { vpn_sluice_teardown "$@"; }
 
 vpn_sluice_teardown() {
     local dir=$1 side name dp

@@ -118,7 +118,9 @@ Result<DaemonSettings> make_settings(const config::ConfigDir& dir,
     s.data_plane_workers = static_cast<std::uint32_t>(*workers);
     auto cpu_list = c.get_string("DataPlaneCPUs", "");
     if (!cpu_list) return fail(cpu_list.error());
-    for (auto item : text::split_whitespace(*cpu_list)) {
+    if (text::iequals(*cpu_list, "none")) {
+        s.data_plane_cpus = "none";
+    } else for (auto item : text::split_whitespace(*cpu_list)) {
         for (std::size_t at = 0; at < item.size();) {
             const std::size_t comma = std::min(item.find(',', at), item.size());
             const auto number = item.substr(at, comma - at);

@@ -158,7 +158,11 @@ Status DataPlaneLink::handover(io::Fd socket) {
     // addresses), even when the kernel picked the name.
     const std::string interface = !settings_.interface.empty() ? settings_.interface : interface_;
     if (!interface.empty()) attach.fields["interface"] = interface;
-    if (!settings_.cpus.empty()) attach.fields["cpus"] = settings_.cpus;
+    if (settings_.cpus == "none") {
+        attach.fields["pin"] = "no";
+    } else if (!settings_.cpus.empty()) {
+        attach.fields["cpus"] = settings_.cpus;
+    }
     std::vector<int> fds;
     if (send_region) fds.push_back(region_->fd());
     fds.push_back(doorbell.get());

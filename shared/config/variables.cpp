@@ -151,7 +151,7 @@ constexpr std::array registry = {
              .status = implemented, .sluice_only = true, .choices = data_planes},
     Variable{.name = "DataPlaneCPUs", .scope = server, .type = string,
              .default_text = "the CPUs sluice-dp may run on",
-             .description = "CPUs the data-plane workers are pinned to, in order (worker i on the i-th, round robin), e.g. \"2 3\" to keep them off CPUs 0 and 1.",
+             .description = "CPUs the data-plane workers are pinned to, in order (worker i on the i-th, round robin), e.g. \"2 3\" to keep them off CPUs 0 and 1; none: no pinning, the scheduler places them (for hosts where other busy processes share the CPUs).",
              .status = implemented, .sluice_only = true},
     Variable{.name = "DataPlaneProgram", .scope = server, .type = path,
              .default_text = "sluice-dp next to sluiced",
