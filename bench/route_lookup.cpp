@@ -13,8 +13,8 @@
 #include <variant>
 #include <vector>
 
-#include "shared/route/route_table.hpp"
 #include "shared/net/subnet.hpp"
+#include "shared/route/route_table.hpp"
 
 using namespace sluice;
 using namespace sluice::route;

@@ -67,7 +67,8 @@ io::ControlResponse dump(std::string_view what, const mesh::Mesh& mesh,
 
 io::ControlResponse dump_peers(std::span<const std::uint8_t> published_tables) {
     io::ControlResponse r;
-    r.lines.push_back(row({"name", "node_id", "path", "endpoint", "mtu", "min_mtu", "max_mtu", "in_key", "out_key"}));
+    r.lines.push_back(
+        row({"name", "node_id", "path", "endpoint", "mtu", "min_mtu", "max_mtu", "in_key", "out_key"}));
     if (published_tables.empty()) return r;
     auto view = tables::TablesView::open(published_tables);
     if (!view) return io::ControlResponse::failure(view.error().message);
@@ -86,8 +87,9 @@ io::ControlResponse dump_peers(std::span<const std::uint8_t> published_tables) {
             if ((via.flags & pf::tcp_only) != 0 || !via.endpoint.valid()) {
                 path = "tcp via " + nexthop;
             } else if ((via.flags & pf::pmtu_discovery) != 0 && via.min_mtu == 0) {
-                path = via_index == p.nexthop_index ? "tcp via " + nexthop + " (probing)"
-                                                    : "udp via " + nexthop + " (probing " + std::string(view->name(via)) + ")";
+                path = via_index == p.nexthop_index
+                           ? "tcp via " + nexthop + " (probing)"
+                           : "udp via " + nexthop + " (probing " + std::string(view->name(via)) + ")";
             } else {
                 path = via_index == i ? "udp" : "udp via " + std::string(view->name(via));
             }
@@ -95,27 +97,33 @@ io::ControlResponse dump_peers(std::span<const std::uint8_t> published_tables) {
         std::string endpoint;
         if (p.endpoint.valid()) {
             char text[64] = {};
-            ::inet_ntop(p.endpoint.family == tables::EndpointFamily::ipv4 ? AF_INET : AF_INET6, p.endpoint.address.data(),
-                        text, sizeof text);
-            endpoint = p.endpoint.family == tables::EndpointFamily::ipv4 ? fmt::format("{}:{}", text, p.endpoint.port)
-                                                                          : fmt::format("[{}]:{}", text, p.endpoint.port);
+            ::inet_ntop(p.endpoint.family == tables::EndpointFamily::ipv4 ? AF_INET : AF_INET6,
+                        p.endpoint.address.data(), text, sizeof text);
+            endpoint = p.endpoint.family == tables::EndpointFamily::ipv4
+                           ? fmt::format("{}:{}", text, p.endpoint.port)
+                           : fmt::format("[{}]:{}", text, p.endpoint.port);
         }
-        auto id = [](const tables::LegacyKeyRecord& k) { return k.present() ? std::to_string(k.key_id) : std::string(); };
-        r.lines.push_back(row({std::string(view->name(p)), std::to_string(p.node_id), path, endpoint,
-                               std::to_string(p.mtu), std::to_string(p.min_mtu), std::to_string(p.max_mtu), id(p.in_key),
-                               id(p.out_key)}));
+        auto id = [](const tables::LegacyKeyRecord& k) {
+            return k.present() ? std::to_string(k.key_id) : std::string();
+        };
+        r.lines.push_back(
+            row({std::string(view->name(p)), std::to_string(p.node_id), path, endpoint, std::to_string(p.mtu),
+                 std::to_string(p.min_mtu), std::to_string(p.max_mtu), id(p.in_key), id(p.out_key)}));
     }
     return r;
 }
 
 io::ControlResponse dump_workers(abi::Region& region) {
     io::ControlResponse r;
-    r.lines.push_back(row({"worker", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "tun_rx_packets",
-                           "tun_rx_bytes", "tun_tx_packets", "tun_tx_bytes", "batches", "events", "injected", "drops"}));
+    r.lines.push_back(
+        row({"worker", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "tun_rx_packets", "tun_rx_bytes",
+             "tun_tx_packets", "tun_tx_bytes", "batches", "events", "injected", "drops"}));
     for (std::uint32_t w = 0; w < region.layout().params.worker_count; ++w) {
         const abi::WorkerRecord& rec = region.worker(w);
         const abi::WorkerCounters& c = rec.counters;
-        auto n = [](const std::atomic<std::uint64_t>& v) { return std::to_string(v.load(std::memory_order_relaxed)); };
+        auto n = [](const std::atomic<std::uint64_t>& v) {
+            return std::to_string(v.load(std::memory_order_relaxed));
+        };
         std::string drops;
         for (std::size_t i = 0; i < abi::kDropReasonCount; ++i) {
             const auto reason = static_cast<abi::DropReason>(i);
@@ -124,9 +132,10 @@ io::ControlResponse dump_workers(abi::Region& region) {
             if (!drops.empty()) drops += ',';
             drops += fmt::format("{}={}", abi::drop_reason_name(reason), count);
         }
-        r.lines.push_back(row({std::to_string(w), n(c.rx_packets), n(c.rx_bytes), n(c.tx_packets),
-                               n(c.tx_bytes), n(c.tun_rx_packets), n(c.tun_rx_bytes), n(c.tun_tx_packets),
-                               n(c.tun_tx_bytes), n(c.batches), n(c.events_pushed), n(c.frames_injected), drops}));
+        r.lines.push_back(
+            row({std::to_string(w), n(c.rx_packets), n(c.rx_bytes), n(c.tx_packets), n(c.tx_bytes),
+                 n(c.tun_rx_packets), n(c.tun_rx_bytes), n(c.tun_tx_packets), n(c.tun_tx_bytes), n(c.batches),
+                 n(c.events_pushed), n(c.frames_injected), drops}));
     }
     return r;
 }

@@ -6,16 +6,14 @@
 // contain tabs or newlines (the codec refuses control characters in every field).
 #pragma once
 
-#include "shared/abi/region.hpp"
-
 #include <span>
-
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "controlplane/io/unix_socket.hpp"
 #include "controlplane/mesh/mesh.hpp"
+#include "shared/abi/region.hpp"
 
 namespace sluice::daemon {
 

@@ -135,7 +135,8 @@ Status Daemon::start_data_plane() {
         last_tables_.clear();
         publish_tables();
     };
-    tables_ = std::make_unique<dataplane_link::TablesBuilder>(dataplane_link::BuilderSettings{settings_.options, 1518});
+    tables_ = std::make_unique<dataplane_link::TablesBuilder>(
+        dataplane_link::BuilderSettings{settings_.options, 1518});
     auto link = dataplane_link::DataPlaneLink::start(*loop_, ls, cb);
     if (!link) return fail(link.error());
     data_plane_ = std::move(*link);
@@ -143,7 +144,8 @@ Status Daemon::start_data_plane() {
         tables_->adopt(*inherited);
         for (const auto& peer : inherited->peers()) {
             if ((peer.flags & tables::peer_flags::self) != 0) continue;
-            if ((peer.flags & tables::peer_flags::reachable) != 0 && peer.in_key.present() && peer.out_key.present())
+            if ((peer.flags & tables::peer_flags::reachable) != 0 && peer.in_key.present() &&
+                peer.out_key.present())
                 held_nodes_.emplace_back(inherited->name(peer));
         }
         hold_publication_until_ = loop_->now() + seconds(30);
@@ -165,11 +167,13 @@ void Daemon::tables_changed() {
 void Daemon::publish_tables() {
     if (!data_plane_ || !data_plane_->attached()) return;
     if (!held_nodes_.empty()) {
-        const bool all_back = std::all_of(held_nodes_.begin(), held_nodes_.end(), [&](const std::string& name) {
-            const graph::Node* node = mesh_->graph().find_node(name);
-            const mesh::NodeKeys* keys = mesh_->keys_of(name);
-            return node != nullptr && node->reachable && keys != nullptr && keys->inbound && keys->outbound;
-        });
+        const bool all_back =
+            std::all_of(held_nodes_.begin(), held_nodes_.end(), [&](const std::string& name) {
+                const graph::Node* node = mesh_->graph().find_node(name);
+                const mesh::NodeKeys* keys = mesh_->keys_of(name);
+                return node != nullptr && node->reachable && keys != nullptr && keys->inbound &&
+                       keys->outbound;
+            });
         if (!all_back && loop_->now() < hold_publication_until_) return;
         if (all_back) {
             log::info("The mesh is back: publishing fresh tables to the data plane");

@@ -106,7 +106,8 @@ Result<DaemonSettings> make_settings(const config::ConfigDir& dir,
     if (*tcponly) s.options |= protocol::option_tcponly | protocol::option_indirect;
     if (*pmtu && !*tcponly) s.options |= protocol::option_pmtu_discovery;
     if (*clamp) s.options |= protocol::option_clamp_mss;
-    auto data_plane = c.get_choice("DataPlane", "managed", std::vector<std::string_view>{"managed", "external", "none"});
+    auto data_plane =
+        c.get_choice("DataPlane", "managed", std::vector<std::string_view>{"managed", "external", "none"});
     if (!data_plane) return fail(data_plane.error());
     s.data_plane = *data_plane;
     auto program = c.get_string("DataPlaneProgram", "");
@@ -120,17 +121,20 @@ Result<DaemonSettings> make_settings(const config::ConfigDir& dir,
     if (!cpu_list) return fail(cpu_list.error());
     if (text::iequals(*cpu_list, "none")) {
         s.data_plane_cpus = "none";
-    } else for (auto item : text::split_whitespace(*cpu_list)) {
-        for (std::size_t at = 0; at < item.size();) {
-            const std::size_t comma = std::min(item.find(',', at), item.size());
-            const auto number = item.substr(at, comma - at);
-            if (number.empty() || number.size() > 4 || number.find_first_not_of("0123456789") != std::string_view::npos)
-                return fail("DataPlaneCPUs = {}: expected CPU numbers separated by spaces or commas", *cpu_list);
-            if (!s.data_plane_cpus.empty()) s.data_plane_cpus += ',';
-            s.data_plane_cpus += std::string(number);
-            at = comma + 1;
+    } else
+        for (auto item : text::split_whitespace(*cpu_list)) {
+            for (std::size_t at = 0; at < item.size();) {
+                const std::size_t comma = std::min(item.find(',', at), item.size());
+                const auto number = item.substr(at, comma - at);
+                if (number.empty() || number.size() > 4 ||
+                    number.find_first_not_of("0123456789") != std::string_view::npos)
+                    return fail("DataPlaneCPUs = {}: expected CPU numbers separated by spaces or commas",
+                                *cpu_list);
+                if (!s.data_plane_cpus.empty()) s.data_plane_cpus += ',';
+                s.data_plane_cpus += std::string(number);
+                at = comma + 1;
+            }
         }
-    }
     auto interface = c.get_string("Interface", s.netname);
     if (!interface) return fail(interface.error());
     s.interface = *interface;
@@ -139,9 +143,10 @@ Result<DaemonSettings> make_settings(const config::ConfigDir& dir,
     s.replay_window = static_cast<std::size_t>(*replay);
     if (s.data_plane != "none") {
         if (s.key_settings.compression != 0) {
-            return fail("Compression = {}: sluice-dp does not decompress packets yet; use Compression = 0, or "
-                        "DataPlane = none to carry every packet over the meta connections",
-                        s.key_settings.compression);
+            return fail(
+                "Compression = {}: sluice-dp does not decompress packets yet; use Compression = 0, or "
+                "DataPlane = none to carry every packet over the meta connections",
+                s.key_settings.compression);
         }
         if (s.port.find_first_not_of("0123456789") != std::string::npos)
             return fail("Port = {}: the data plane needs a numeric UDP port", s.port);

@@ -43,7 +43,7 @@ struct DaemonSettings {
     std::string data_plane_socket;  // next to the pid file, ".dataplane" instead of ".pid"
     std::uint32_t data_plane_workers = 1;
     std::string data_plane_cpus;  // DataPlaneCPUs as "0,1,..."; empty: every CPU allowed
-    std::string interface;  // empty: NETNAME, or sluice-dp's choice without a netname
+    std::string interface;        // empty: NETNAME, or sluice-dp's choice without a netname
     std::size_t replay_window = 16;
     Duration ping_interval = seconds(60);
     Duration ping_timeout = seconds(5);

@@ -57,11 +57,13 @@ Status DataPlaneLink::connect_or_spawn() {
             std::this_thread::sleep_for(200ms);
             if (auto fd = handover::connect_to(settings_.socket_path)) return handover(io::Fd(*fd));
         }
-        return fail("DataPlane = external, but no sluice-dp listens on {} (start it with: sluice-dp --socket {})",
-                    settings_.socket_path, settings_.socket_path);
+        return fail(
+            "DataPlane = external, but no sluice-dp listens on {} (start it with: sluice-dp --socket {})",
+            settings_.socket_path, settings_.socket_path);
     }
     io::SpawnRequest request;
-    request.argv = {settings_.program, "--socket", settings_.socket_path, "-d", std::to_string(settings_.debug_level)};
+    request.argv = {settings_.program, "--socket", settings_.socket_path, "-d",
+                    std::to_string(settings_.debug_level)};
     if (!settings_.logfile.empty()) {
         request.argv.push_back("--logfile");
         request.argv.push_back(settings_.logfile);
@@ -96,7 +98,8 @@ Status DataPlaneLink::connect_or_spawn() {
             std::string output;
             char chunk[4096];
             ssize_t n;
-            while ((n = ::read(out, chunk, sizeof chunk)) > 0) output.append(chunk, static_cast<std::size_t>(n));
+            while ((n = ::read(out, chunk, sizeof chunk)) > 0)
+                output.append(chunk, static_cast<std::size_t>(n));
             loop_.remove(out);
             child_.reset();
             while (!output.empty() && output.back() == '\n') output.pop_back();
@@ -114,13 +117,17 @@ Status DataPlaneLink::handover(io::Fd socket) {
     if (!hello) return fail("data plane at {}: {}", settings_.socket_path, hello.error().message);
     if (hello->message.name == "ERROR")
         return fail("data plane at {}: {}", settings_.socket_path, hello->message.get("message"));
-    if (hello->message.name != "HELLO") return fail("data plane at {}: expected HELLO, got {}", settings_.socket_path, hello->message.name);
+    if (hello->message.name != "HELLO")
+        return fail("data plane at {}: expected HELLO, got {}", settings_.socket_path, hello->message.name);
     const auto version = hello->message.get_number("version");
     const auto abi_version = hello->message.get_number("abi");
-    if (!version || *version != handover::kHandoverVersion || !abi_version || *abi_version != abi::kAbiVersion) {
-        return fail("the sluice-dp at {} speaks handover {} / shared-memory ABI {}, this sluiced {} / {}: run matching builds",
-                    settings_.socket_path, hello->message.get("version", "?"), hello->message.get("abi", "?"),
-                    handover::kHandoverVersion, abi::kAbiVersion);
+    if (!version || *version != handover::kHandoverVersion || !abi_version ||
+        *abi_version != abi::kAbiVersion) {
+        return fail(
+            "the sluice-dp at {} speaks handover {} / shared-memory ABI {}, this sluiced {} / {}: run "
+            "matching builds",
+            settings_.socket_path, hello->message.get("version", "?"), hello->message.get("abi", "?"),
+            handover::kHandoverVersion, abi::kAbiVersion);
     }
     const bool dp_has_region = hello->message.get("region") == "1";
     bool send_region = false;
@@ -166,16 +173,19 @@ Status DataPlaneLink::handover(io::Fd socket) {
     std::vector<int> fds;
     if (send_region) fds.push_back(region_->fd());
     fds.push_back(doorbell.get());
-    if (auto s = handover::send_message(socket.get(), attach, fds); !s) return fail("data plane: {}", s.error().message);
+    if (auto s = handover::send_message(socket.get(), attach, fds); !s)
+        return fail("data plane: {}", s.error().message);
     auto ready = handover::receive_message(socket.get(), 15s);
     if (!ready) return fail("data plane did not get ready: {}", ready.error().message);
     if (ready->message.name == "ERROR") return fail("sluice-dp: {}", ready->message.get("message"));
-    if (ready->message.name != "READY") return fail("data plane: expected READY, got {}", ready->message.name);
+    if (ready->message.name != "READY")
+        return fail("data plane: expected READY, got {}", ready->message.name);
     wake_.clear();
     for (std::size_t i = 0; i < ready->fds.fds.size(); ++i) wake_.emplace_back(ready->fds.take(i));
     interface_ = ready->message.get("interface");
     if (wake_.size() != region_->layout().params.worker_count)
-        return fail("data plane: {} wake descriptors for {} workers", wake_.size(), region_->layout().params.worker_count);
+        return fail("data plane: {} wake descriptors for {} workers", wake_.size(),
+                    region_->layout().params.worker_count);
     region_->header().controlplane_pid.store(static_cast<std::uint64_t>(::getpid()));
     publisher_.emplace(region_->header().published, abi::kSnapshotSlotCount,
                        Workers(region_->workers(), &abi::WorkerRecord::quiescent_generation));
@@ -190,10 +200,12 @@ Status DataPlaneLink::handover(io::Fd socket) {
 
 std::optional<tables::TablesView> DataPlaneLink::inherited_tables() const {
     if (!region_ || !reattached_) return std::nullopt;
-    const abi::Published p = abi::unpack_published(region_->header().published.load(std::memory_order_acquire));
+    const abi::Published p =
+        abi::unpack_published(region_->header().published.load(std::memory_order_acquire));
     if (p.generation == 0) return std::nullopt;
     const auto slot = region_->snapshot_slot(p.slot);
-    auto view = tables::TablesView::open(slot.payload.first(std::min<std::uint64_t>(slot.header->byte_length, slot.payload.size())));
+    auto view = tables::TablesView::open(
+        slot.payload.first(std::min<std::uint64_t>(slot.header->byte_length, slot.payload.size())));
     if (!view) return std::nullopt;
     return *view;
 }
@@ -219,8 +231,9 @@ void DataPlaneLink::lost(const std::string& why) {
         child_.reset();
     }
     if (stopping_) return;
-    log::error("The data plane went away ({}); {}", why,
-               settings_.mode == DataPlaneMode::managed ? "starting it again" : "waiting for it to come back");
+    log::error(
+        "The data plane went away ({}); {}", why,
+        settings_.mode == DataPlaneMode::managed ? "starting it again" : "waiting for it to come back");
     auto retry = std::make_shared<std::function<void()>>();
     *retry = [this, retry] {
         if (stopping_ || control_) return;

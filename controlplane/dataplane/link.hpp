@@ -42,8 +42,8 @@ struct LinkSettings {
     std::string port = "655";
     std::string family = "any";  // any | ipv4 | ipv6
     std::size_t replay_window = 16;
-    std::string cpus;  // "0,1": worker i pinned to the i-th; empty: the CPUs sluice-dp may
-                       // use; "none": no pinning
+    std::string cpus;     // "0,1": worker i pinned to the i-th; empty: the CPUs sluice-dp may
+                          // use; "none": no pinning
     std::string logfile;  // passed to a managed sluice-dp; empty: its output is relayed
     int debug_level = 0;
 };
@@ -60,7 +60,8 @@ struct LinkCallbacks {
 
 class DataPlaneLink {
 public:
-    [[nodiscard]] static Result<std::unique_ptr<DataPlaneLink>> start(io::EventLoop& loop, LinkSettings settings,
+    [[nodiscard]] static Result<std::unique_ptr<DataPlaneLink>> start(io::EventLoop& loop,
+                                                                      LinkSettings settings,
                                                                       LinkCallbacks callbacks);
     ~DataPlaneLink();
 

@@ -1,7 +1,7 @@
 #include "controlplane/dataplane/tables_builder.hpp"
 
-#include <arpa/inet.h>
 #include <algorithm>
+#include <arpa/inet.h>
 #include <charconv>
 #include <cstring>
 
@@ -50,7 +50,8 @@ std::string TablesBuilder::name_of(std::uint32_t id) const {
     return it == names_.end() ? std::string() : it->second;
 }
 
-tables::LegacyKeyRecord TablesBuilder::key_record(const std::optional<meta::LegacyKey>& key, KeyState& state) {
+tables::LegacyKeyRecord TablesBuilder::key_record(const std::optional<meta::LegacyKey>& key,
+                                                  KeyState& state) {
     if (!key) {
         state = {};
         return {};
@@ -84,7 +85,8 @@ tables::TablesInput TablesBuilder::build(const mesh::Mesh& mesh, TimePoint now) 
         if (node.reachable || self) n.flags |= tables::peer_flags::reachable;
         const std::uint32_t options = self ? settings_.own_options : node.options | settings_.own_options;
         if ((options & protocol::option_tcponly) != 0) n.flags |= tables::peer_flags::tcp_only;
-        if ((node.options & protocol::option_pmtu_discovery) != 0) n.flags |= tables::peer_flags::pmtu_discovery;
+        if ((node.options & protocol::option_pmtu_discovery) != 0)
+            n.flags |= tables::peer_flags::pmtu_discovery;
         if ((node.options & protocol::option_clamp_mss) != 0) n.flags |= tables::peer_flags::clamp_mss;
         if (node.indirect) n.flags |= tables::peer_flags::indirect;
         // An unreachable node keeps no path: its via/nexthop may name nodes long gone.
@@ -93,7 +95,8 @@ tables::TablesInput TablesBuilder::build(const mesh::Mesh& mesh, TimePoint now) 
             if (g.find_node(node.nexthop) != nullptr) n.nexthop = node.nexthop;
         }
         n.mtu = settings_.default_mtu;
-        if (node.reachable && node.has_udp_address()) n.endpoint = parse_endpoint(node.udp_address, node.udp_port);
+        if (node.reachable && node.has_udp_address())
+            n.endpoint = parse_endpoint(node.udp_address, node.udp_port);
         const mesh::NodeKeys* keys = mesh.keys_of(name);
         static const std::optional<meta::LegacyKey> none;
         n.in_key = key_record(keys != nullptr ? keys->inbound : none, inbound_[name]);
@@ -116,17 +119,20 @@ tables::TablesInput TablesBuilder::build(const mesh::Mesh& mesh, TimePoint now) 
         lingering_.emplace(name, std::move(r));
     }
     usable_ = std::move(usable);
-    std::erase_if(lingering_, [&](const auto& kv) { return usable_.contains(kv.first) || now >= kv.second.until; });
+    std::erase_if(lingering_,
+                  [&](const auto& kv) { return usable_.contains(kv.first) || now >= kv.second.until; });
     for (const auto& [name, r] : lingering_) {
-        auto it = std::find_if(in.nodes.begin(), in.nodes.end(), [&](const auto& n) { return n.name == name; });
+        auto it =
+            std::find_if(in.nodes.begin(), in.nodes.end(), [&](const auto& n) { return n.name == name; });
         if (it == in.nodes.end()) {
             in.nodes.push_back(r.node);
         } else {
             *it = r.node;
         }
         for (const auto& subnet : r.subnets) {
-            const bool known = std::any_of(in.subnets.begin(), in.subnets.end(),
-                                           [&](const auto& s) { return s.owner == name && s.subnet == subnet; });
+            const bool known = std::any_of(in.subnets.begin(), in.subnets.end(), [&](const auto& s) {
+                return s.owner == name && s.subnet == subnet;
+            });
             if (!known) in.subnets.push_back({subnet, name});
         }
     }
@@ -139,8 +145,8 @@ tables::TablesInput TablesBuilder::build(const mesh::Mesh& mesh, TimePoint now) 
 }
 
 void TablesBuilder::update_pmtu(const std::string& name, tables::NodeInput& n, TimePoint now) {
-    if ((n.flags & tables::peer_flags::pmtu_discovery) == 0 || (n.flags & tables::peer_flags::reachable) == 0 ||
-        !n.endpoint.valid() || !n.out_key.present()) {
+    if ((n.flags & tables::peer_flags::pmtu_discovery) == 0 ||
+        (n.flags & tables::peer_flags::reachable) == 0 || !n.endpoint.valid() || !n.out_key.present()) {
         pmtu_.erase(name);
         return;
     }
@@ -190,7 +196,8 @@ void TablesBuilder::adopt(const tables::TablesView& published) {
         next_key_id_ = std::max({next_key_id_, peer.in_key.key_id + 1, peer.out_key.key_id + 1});
         // What the previous control plane found out about the path stays true: starting
         // discovery over would send large frames as PACKET for seconds after a restart.
-        if ((peer.flags & tables::peer_flags::pmtu_discovery) != 0 && peer.min_mtu > 0 && peer.endpoint.valid()) {
+        if ((peer.flags & tables::peer_flags::pmtu_discovery) != 0 && peer.min_mtu > 0 &&
+            peer.endpoint.valid()) {
             Pmtu& p = pmtu_[name];
             p.min = peer.min_mtu;
             p.max = std::max(peer.max_mtu, peer.min_mtu);

@@ -68,21 +68,24 @@ struct World {
             if (lanes > 0) s.native.key = keys[name];
             s.native.lanes = lanes;
             s.native.suites = {native::Suite::chacha20_poly1305};  // the same on every machine
-            s.native.public_key = [this](std::string_view node) -> Result<std::optional<crypto::Ed25519PublicKey>> {
+            s.native.public_key =
+                [this](std::string_view node) -> Result<std::optional<crypto::Ed25519PublicKey>> {
                 auto it = published.find(std::string(node));
                 if (it == published.end()) return std::optional<crypto::Ed25519PublicKey>{};
                 return std::optional<crypto::Ed25519PublicKey>{it->second};
             };
             s.native.wall_clock = [this] {
-                return wall_start + static_cast<std::uint64_t>(
-                                        std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                            net.now.time_since_epoch())
-                                            .count());
+                return wall_start +
+                       static_cast<std::uint64_t>(
+                           std::chrono::duration_cast<std::chrono::nanoseconds>(net.now.time_since_epoch())
+                               .count());
             };
         });
     }
 
-    const native::NativeSessions& sessions(const std::string& at) { return net.nodes.at(at)->native_sessions(); }
+    const native::NativeSessions& sessions(const std::string& at) {
+        return net.nodes.at(at)->native_sessions();
+    }
     const native::KxPeer* peer(const std::string& at, const std::string& with) {
         return sessions(at).peer(with);
     }

@@ -20,7 +20,9 @@ Actions Mesh::packet_received(ConnectionId source, std::span<const std::uint8_t>
     return route_frame(source, frame);
 }
 
-Actions Mesh::route_local_frame(std::span<const std::uint8_t> frame) { return route_frame(0, frame); }
+Actions Mesh::route_local_frame(std::span<const std::uint8_t> frame) {
+    return route_frame(0, frame);
+}
 
 Actions Mesh::request_key(const std::string& name, TimePoint now, bool force) {
     Actions out;
@@ -32,7 +34,8 @@ Actions Mesh::request_key(const std::string& name, TimePoint now, bool force) {
     auto next = nexthop_connection(name);
     if (!next) return out;
     keys.last_req_key = now_;
-    out.emplace_back(SendLine{*next, protocol::format_request(protocol::ReqKeyRequest{settings_.self_name, name})});
+    out.emplace_back(
+        SendLine{*next, protocol::format_request(protocol::ReqKeyRequest{settings_.self_name, name})});
     return out;
 }
 

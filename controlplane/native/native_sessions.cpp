@@ -17,7 +17,8 @@ namespace {
 
 std::uint64_t system_wall_ns() {
     const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count());
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count());
 }
 
 const char* role_name(KxRole role) {
@@ -49,13 +50,15 @@ void NativeSessions::check_own_key() const {
     if (!published) {
         log::warn("{}; other sluice nodes will refuse this node's key exchanges", published.error().message);
     } else if (!*published) {
-        log::warn("This node has an Ed25519 private key but hosts/{} has no Ed25519PublicKey: other sluice "
-                  "nodes cannot verify it and will refuse its key exchanges",
-                  self_name_);
+        log::warn(
+            "This node has an Ed25519 private key but hosts/{} has no Ed25519PublicKey: other sluice "
+            "nodes cannot verify it and will refuse its key exchanges",
+            self_name_);
     } else if (**published != local_.key->public_key()) {
-        log::warn("The Ed25519PublicKey in hosts/{} is not this node's key: other sluice nodes will refuse "
-                  "its key exchanges",
-                  self_name_);
+        log::warn(
+            "The Ed25519PublicKey in hosts/{} is not this node's key: other sluice nodes will refuse "
+            "its key exchanges",
+            self_name_);
     }
 }
 
@@ -93,7 +96,8 @@ void NativeSessions::absorb(const std::string& name, KxOutput& output, std::vect
     if (output.keys_changed) ++generation_;
 }
 
-void NativeSessions::initiate(const std::string& name, KxPeer& kx, TimePoint now, std::vector<KxSend>& sends) {
+void NativeSessions::initiate(const std::string& name, KxPeer& kx, TimePoint now,
+                              std::vector<KxSend>& sends) {
     auto output = kx.initiate(time_at(now));
     if (!output) {
         // Only a broken local setup gets here (a name longer than 255 bytes, say).
@@ -132,8 +136,8 @@ std::vector<KxSend> NativeSessions::on_token(const std::string& from, std::strin
     KxPeer* kx = sluice_peer(from, peer);
     if (kx == nullptr) {
         ++counters_.tokens_without_peer_key;
-        log::at(Level::status, "Refused {} from {}: no usable Ed25519PublicKey in hosts/{}", kx_token_tag, from,
-                from);
+        log::at(Level::status, "Refused {} from {}: no usable Ed25519PublicKey in hosts/{}", kx_token_tag,
+                from, from);
         return sends;
     }
     auto output = kx->on_token(token, time_at(now));
@@ -187,7 +191,8 @@ std::vector<KxSend> NativeSessions::session_wanted(const std::string& name, Time
     return sends;
 }
 
-void NativeSessions::on_authenticated_receive(const std::string& name, std::uint32_t local_index, TimePoint now) {
+void NativeSessions::on_authenticated_receive(const std::string& name, std::uint32_t local_index,
+                                              TimePoint now) {
     auto it = peers_.find(name);
     if (it == peers_.end() || !it->second.kx) return;
     KxOutput output = it->second.kx->on_authenticated_receive(local_index, time_at(now));
@@ -215,8 +220,9 @@ std::vector<KxSend> NativeSessions::tick(TimePoint now) {
         KxOutput output = peer.kx->tick(time_at(now));
         if (was_in_flight && !peer.kx->initiation_in_flight()) {
             ++counters_.attempts_given_up;
-            log::at(Level::status, "No answer from {} to our {} INITs for {} s: giving up until a session is needed",
-                    name, kx_token_tag, std::chrono::duration_cast<seconds>(kx_attempt_time).count());
+            log::at(Level::status,
+                    "No answer from {} to our {} INITs for {} s: giving up until a session is needed", name,
+                    kx_token_tag, std::chrono::duration_cast<seconds>(kx_attempt_time).count());
         }
         absorb(name, output, sends);
     }

@@ -88,7 +88,8 @@ public:
     void node_unreachable(const std::string& name);
     // The token of a "15 <from> <self> SLUICE-KX1 <token>" (empty: malformed). Refusals are
     // logged and counted, never more: any relay could have made the line.
-    [[nodiscard]] std::vector<KxSend> on_token(const std::string& from, std::string_view token, TimePoint now);
+    [[nodiscard]] std::vector<KxSend> on_token(const std::string& from, std::string_view token,
+                                               TimePoint now);
     // An ANS_KEY from `from` that answers no legacy REQ_KEY of ours reached us. If an INIT
     // of ours to it is in flight and we have no session with it, it answered the INIT as
     // tinc 1.0.36 does (a tinc node whose host file has an Ed25519PublicKey, or a sluice

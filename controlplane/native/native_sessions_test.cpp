@@ -40,21 +40,22 @@ struct Node {
     Node(const std::string& name, std::shared_ptr<const crypto::Ed25519KeyPair> key, Directory& directory,
          std::uint32_t lanes = 1)
         : random(name.size() + 1),
-          sessions(name,
-                   NativeSettings{
-                       .key = std::move(key),
-                       .public_key =
-                           [&directory](std::string_view node) -> Result<std::optional<crypto::Ed25519PublicKey>> {
-                           ++directory.lookups[std::string(node)];
-                           auto it = directory.published.find(std::string(node));
-                           if (it == directory.published.end()) return std::optional<crypto::Ed25519PublicKey>{};
-                           return std::optional<crypto::Ed25519PublicKey>{it->second};
-                       },
-                       .lanes = lanes,
-                       .suites = {Suite::chacha20_poly1305},
-                       .wall_clock = [] { return std::uint64_t{1'700'000'000'000'000'000ull}; },
-                   },
-                   settle, random) {}
+          sessions(
+              name,
+              NativeSettings{
+                  .key = std::move(key),
+                  .public_key =
+                      [&directory](std::string_view node) -> Result<std::optional<crypto::Ed25519PublicKey>> {
+                      ++directory.lookups[std::string(node)];
+                      auto it = directory.published.find(std::string(node));
+                      if (it == directory.published.end()) return std::optional<crypto::Ed25519PublicKey>{};
+                      return std::optional<crypto::Ed25519PublicKey>{it->second};
+                  },
+                  .lanes = lanes,
+                  .suites = {Suite::chacha20_poly1305},
+                  .wall_clock = [] { return std::uint64_t{1'700'000'000'000'000'000ull}; },
+              },
+              settle, random) {}
 };
 
 const TimePoint t0{seconds(5000)};

@@ -32,13 +32,18 @@ Result<engine::EngineSettings> settings_from(const Message& attach) {
     engine::EngineSettings s;
     s.interface = attach.get("interface");
     auto port = attach.get_number("port");
-    if (!port || *port == 0 || *port > 65535) return fail("ATTACH: port {} is not a UDP port", attach.get("port"));
+    if (!port || *port == 0 || *port > 65535)
+        return fail("ATTACH: port {} is not a UDP port", attach.get("port"));
     s.port = static_cast<std::uint16_t>(*port);
     const std::string family = attach.get("family", "any");
-    if (family == "any") s.family = io::UdpFamily::any;
-    else if (family == "ipv4") s.family = io::UdpFamily::ipv4;
-    else if (family == "ipv6") s.family = io::UdpFamily::ipv6;
-    else return fail("ATTACH: unknown address family {}", family);
+    if (family == "any")
+        s.family = io::UdpFamily::any;
+    else if (family == "ipv4")
+        s.family = io::UdpFamily::ipv4;
+    else if (family == "ipv6")
+        s.family = io::UdpFamily::ipv6;
+    else
+        return fail("ATTACH: unknown address family {}", family);
     if (auto w = attach.get_number("replay_window")) s.replay_window_bytes = *w;
     s.pin = attach.get("pin", "yes") == "yes";
     const std::string cpus = attach.get("cpus");

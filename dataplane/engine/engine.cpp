@@ -30,7 +30,8 @@ std::vector<int> allowed_cpus() {
 
 }  // namespace
 
-Result<std::unique_ptr<Engine>> Engine::start(abi::Region& region, int doorbell_fd, const EngineSettings& settings) {
+Result<std::unique_ptr<Engine>> Engine::start(abi::Region& region, int doorbell_fd,
+                                              const EngineSettings& settings) {
     std::unique_ptr<Engine> e(new Engine());
     const std::uint32_t workers = region.layout().params.worker_count;
     auto tun = io::open_tun(settings.interface, workers);
@@ -73,7 +74,8 @@ Result<std::unique_ptr<Engine>> Engine::start(abi::Region& region, int doorbell_
                 promise->set_value(fail(worker.error()));
                 return;
             }
-            log::at(log::Level::connections, "worker {}: CPU {}, io_uring {}", s.index, s.cpu, report.ring_setup);
+            log::at(log::Level::connections, "worker {}: CPU {}, io_uring {}", s.index, s.cpu,
+                    report.ring_setup);
             promise->set_value(Status{});
             (*worker)->run();
         });
@@ -96,7 +98,9 @@ Engine::~Engine() {
     if (const int fd = doorbell_.load(); fd >= 0) ::close(fd);
 }
 
-std::vector<int> Engine::wake_fds() const { return wake_fds_; }
+std::vector<int> Engine::wake_fds() const {
+    return wake_fds_;
+}
 
 void Engine::set_doorbell(int fd) {
     const int old = doorbell_.exchange(fd);

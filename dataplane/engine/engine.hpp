@@ -23,7 +23,7 @@ struct EngineSettings {
     std::uint16_t port = 655;
     io::UdpFamily family = io::UdpFamily::any;
     std::size_t replay_window_bytes = 16;
-    bool pin = true;  // pin worker i to the i-th CPU this process may run on
+    bool pin = true;        // pin worker i to the i-th CPU this process may run on
     std::vector<int> cpus;  // if not empty: pin worker i to cpus[i % size] instead
 };
 

@@ -33,14 +33,16 @@ DropReason open_drop_reason(crypto::OpenDrop drop) noexcept {
 
 }  // namespace
 
-Decision Pipeline::from_tun(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length) noexcept {
+Decision Pipeline::from_tun(std::span<std::uint8_t> buffer, std::uint32_t offset,
+                            std::uint32_t length) noexcept {
     if (tables_ == nullptr) return drop(DropReason::no_route);
     const std::uint32_t frame_offset = offset - static_cast<std::uint32_t>(kEth);
     const std::span<std::uint8_t> frame = buffer.subspan(frame_offset, length + kEth);
     const packet::FrameClass c = packet::frame_ip_packet(frame);
     if (c.kind == packet::FrameKind::too_short) return drop(DropReason::too_short);
     if (!c.is_ip()) return drop(DropReason::not_ipv4_or_ipv6);
-    if (c.broadcast_or_multicast) return to_control_plane(abi::EventType::broadcast_frame, abi::kLocalNode, frame);
+    if (c.broadcast_or_multicast)
+        return to_control_plane(abi::EventType::broadcast_frame, abi::kLocalNode, frame);
     const route::Verdict v = lookup(*tables_, c);
     if (v.kind != route::VerdictKind::route) {
         return icmp_reply(buffer, offset, length, false, 0,
@@ -55,8 +57,9 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
                                std::uint32_t node_index) noexcept {
     const tables::PeerRecord& dest = tables_->peer(node_index);
     if ((dest.flags & flags::reachable) == 0) {
-        return icmp_reply(buffer, offset + static_cast<std::uint32_t>(kEth), length - static_cast<std::uint32_t>(kEth),
-                          false, 0, packet::Unreachable::net_unreachable);
+        return icmp_reply(buffer, offset + static_cast<std::uint32_t>(kEth),
+                          length - static_cast<std::uint32_t>(kEth), false, 0,
+                          packet::Unreachable::net_unreachable);
     }
     // tinc's send_packet: UDP goes to via, or to the next hop when via is this node.
     std::uint32_t via_index = dest.via_index;
@@ -78,8 +81,9 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
     if (mtu != 0) {
         switch (packet::check_path_mtu(ip, mtu)) {
             case packet::PathFit::too_big:
-                return icmp_reply(buffer, offset + static_cast<std::uint32_t>(kEth), length - static_cast<std::uint32_t>(kEth),
-                                  true, mtu, packet::Unreachable::net_unreachable);
+                return icmp_reply(buffer, offset + static_cast<std::uint32_t>(kEth),
+                                  length - static_cast<std::uint32_t>(kEth), true, mtu,
+                                  packet::Unreachable::net_unreachable);
             case packet::PathFit::under_floor:
             case packet::PathFit::fragment:
                 // Larger than the path but not answerable with ICMP: the meta connection
@@ -121,8 +125,8 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
     const std::uint32_t seqno = sequences_.next(target->node_id, target->out_key.key_id);
     const crypto::SealVerdict sealed = entry->out->seal(seqno, buffer, offset, length);
     if (!sealed.ok()) return drop(DropReason::too_big);
-    return {Action::send_udp, static_cast<std::uint32_t>(sealed.offset), static_cast<std::uint32_t>(sealed.length),
-            target->endpoint};
+    return {Action::send_udp, static_cast<std::uint32_t>(sealed.offset),
+            static_cast<std::uint32_t>(sealed.length), target->endpoint};
 }
 
 Decision Pipeline::from_udp(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
@@ -147,7 +151,8 @@ Decision Pipeline::from_udp(std::span<std::uint8_t> buffer, std::uint32_t offset
 
     if (crypto::is_probe(frame)) {
         if (crypto::is_reply(frame)) {
-            pmtu_event(from.node_id, static_cast<std::uint16_t>(std::min<std::uint32_t>(frame_length, 0xffff)), 0);
+            pmtu_event(from.node_id,
+                       static_cast<std::uint16_t>(std::min<std::uint32_t>(frame_length, 0xffff)), 0);
             return {};
         }
         // Reflect it (spec 5.6): same frame, byte 0 = 1, sealed for the prober.
@@ -171,14 +176,18 @@ Decision Pipeline::from_udp(std::span<std::uint8_t> buffer, std::uint32_t offset
     if (c.broadcast_or_multicast) {
         // Delivered here, and the control plane passes it on along the spanning tree.
         (void)to_control_plane(abi::EventType::broadcast_frame, from.node_id, frame);
-        return {Action::write_tun, frame_offset + static_cast<std::uint32_t>(kEth),
-                frame_length - static_cast<std::uint32_t>(kEth), {}};
+        return {Action::write_tun,
+                frame_offset + static_cast<std::uint32_t>(kEth),
+                frame_length - static_cast<std::uint32_t>(kEth),
+                {}};
     }
     const route::Verdict v = lookup(*tables_, c);
     if (v.kind != route::VerdictKind::route) return drop(DropReason::no_route);
     if (v.node_index == tables_->self_index()) {
-        return {Action::write_tun, frame_offset + static_cast<std::uint32_t>(kEth),
-                frame_length - static_cast<std::uint32_t>(kEth), {}};
+        return {Action::write_tun,
+                frame_offset + static_cast<std::uint32_t>(kEth),
+                frame_length - static_cast<std::uint32_t>(kEth),
+                {}};
     }
     // For another node: relay it, hop by hop as tinc does (each hop seals for the next).
     return route_frame(buffer, frame_offset, frame_length, v.node_index);
@@ -188,7 +197,10 @@ Decision Pipeline::from_injection(std::span<std::uint8_t> buffer, std::uint32_t 
                                   std::uint32_t length) noexcept {
     if (length <= kEth) return drop(DropReason::too_short);
     (void)buffer;
-    return {Action::write_tun, offset + static_cast<std::uint32_t>(kEth), length - static_cast<std::uint32_t>(kEth), {}};
+    return {Action::write_tun,
+            offset + static_cast<std::uint32_t>(kEth),
+            length - static_cast<std::uint32_t>(kEth),
+            {}};
 }
 
 void Pipeline::pmtu_event(std::uint32_t node_id, std::uint16_t min_mtu, std::uint16_t max_mtu) noexcept {
@@ -226,11 +238,12 @@ Decision Pipeline::probe(std::span<std::uint8_t> buffer, std::uint32_t node_inde
     const std::uint32_t seqno = sequences_.next(peer.node_id, peer.out_key.key_id);
     const crypto::SealVerdict sealed = entry->out->seal(seqno, buffer, kHeadroom, length);
     if (!sealed.ok()) return {};
-    return {Action::send_udp, static_cast<std::uint32_t>(sealed.offset), static_cast<std::uint32_t>(sealed.length),
-            peer.endpoint};
+    return {Action::send_udp, static_cast<std::uint32_t>(sealed.offset),
+            static_cast<std::uint32_t>(sealed.length), peer.endpoint};
 }
 
-Decision Pipeline::to_control_plane(abi::EventType type, std::uint64_t aux, std::span<const std::uint8_t> frame) noexcept {
+Decision Pipeline::to_control_plane(abi::EventType type, std::uint64_t aux,
+                                    std::span<const std::uint8_t> frame) noexcept {
     if (!abi::RingProducer::fits(frame.size())) return drop(DropReason::too_big);
     if (!events_.try_push(frame, abi::type_code(type), aux)) return drop(DropReason::ring_full);
     abi::add_owned(counters_.events_pushed, 1);
@@ -251,7 +264,8 @@ void Pipeline::request_key(const tables::PeerRecord& peer, PeerCacheEntry* entry
     }
 }
 
-Decision Pipeline::unknown_source(std::span<const std::uint8_t> datagram, const tables::Endpoint& source) noexcept {
+Decision Pipeline::unknown_source(std::span<const std::uint8_t> datagram,
+                                  const tables::Endpoint& source) noexcept {
     if (unknown_source_second_ != now_seconds_) {
         unknown_source_second_ = now_seconds_;
         unknown_source_reports_ = 0;
@@ -277,8 +291,9 @@ Decision Pipeline::unknown_source(std::span<const std::uint8_t> datagram, const 
     return drop(DropReason::unknown_peer);
 }
 
-Decision Pipeline::icmp_reply(std::span<std::uint8_t> buffer, std::uint32_t ip_offset, std::uint32_t ip_length,
-                              bool too_big, std::uint32_t mtu, packet::Unreachable reason) noexcept {
+Decision Pipeline::icmp_reply(std::span<std::uint8_t> buffer, std::uint32_t ip_offset,
+                              std::uint32_t ip_length, bool too_big, std::uint32_t mtu,
+                              packet::Unreachable reason) noexcept {
     const DropReason why = too_big ? DropReason::too_big : DropReason::no_route;
     abi::add_owned(counters_.drop(why), 1);
     if (!icmp_limit_.allow(now_seconds_)) return {};
@@ -288,8 +303,8 @@ Decision Pipeline::icmp_reply(std::span<std::uint8_t> buffer, std::uint32_t ip_o
     if (reply_offset + packet::icmp_reply_buffer_length > buffer.size()) return {};
     const std::span<const std::uint8_t> original = buffer.subspan(ip_offset, ip_length);
     const std::span<std::uint8_t> out = buffer.subspan(reply_offset, packet::icmp_reply_buffer_length);
-    const packet::IcmpReply reply =
-        too_big ? packet::build_packet_too_big(original, mtu, out) : packet::build_unreachable(original, reason, out);
+    const packet::IcmpReply reply = too_big ? packet::build_packet_too_big(original, mtu, out)
+                                            : packet::build_unreachable(original, reason, out);
     if (reply.verdict != packet::IcmpVerdict::reply) return {};
     return {Action::write_tun, reply_offset, static_cast<std::uint32_t>(reply.length), {}};
 }

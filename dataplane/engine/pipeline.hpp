@@ -62,8 +62,8 @@ public:
                                     std::uint32_t length) noexcept;
 
     // A datagram received from source at buffer[offset, +length).
-    [[nodiscard]] Decision from_udp(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
-                                    const tables::Endpoint& source) noexcept;
+    [[nodiscard]] Decision from_udp(std::span<std::uint8_t> buffer, std::uint32_t offset,
+                                    std::uint32_t length, const tables::Endpoint& source) noexcept;
 
     // A frame the control plane injected (it arrived as PACKET and is for this node).
     [[nodiscard]] Decision from_injection(std::span<std::uint8_t> buffer, std::uint32_t offset,
@@ -72,8 +72,8 @@ public:
     // A PMTU probe (spec 5.6) of `length` frame bytes for the node at index, built in buffer
     // behind kHeadroom and sealed; random_state feeds the filler bytes. Action::none if the
     // node cannot be probed (no key, no endpoint).
-    [[nodiscard]] Decision probe(std::span<std::uint8_t> buffer, std::uint32_t node_index, std::uint32_t length,
-                                 std::uint64_t& random_state) noexcept;
+    [[nodiscard]] Decision probe(std::span<std::uint8_t> buffer, std::uint32_t node_index,
+                                 std::uint32_t length, std::uint64_t& random_state) noexcept;
     // A probe of `length` bytes to node_id could not be sent (EMSGSIZE): tell the control plane.
     void probe_too_big(std::uint32_t node_id, std::uint32_t length) noexcept;
 
@@ -88,7 +88,8 @@ private:
     // A frame at buffer[offset, +length) (Ethernet header included) for node_index.
     Decision route_frame(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
                          std::uint32_t node_index) noexcept;
-    Decision to_control_plane(abi::EventType type, std::uint64_t aux, std::span<const std::uint8_t> frame) noexcept;
+    Decision to_control_plane(abi::EventType type, std::uint64_t aux,
+                              std::span<const std::uint8_t> frame) noexcept;
     void pmtu_event(std::uint32_t node_id, std::uint16_t min_mtu, std::uint16_t max_mtu) noexcept;
     void request_key(const tables::PeerRecord& peer, PeerCacheEntry* entry) noexcept;
     Decision icmp_reply(std::span<std::uint8_t> buffer, std::uint32_t ip_offset, std::uint32_t ip_length,

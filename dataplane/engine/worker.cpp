@@ -3,13 +3,14 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <liburing.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <vector>
+
+#include <liburing.h>
 
 #include "dataplane/engine/peer_cache.hpp"
 #include "dataplane/engine/pipeline.hpp"
@@ -167,7 +168,8 @@ struct Worker::Impl {
     void arm_tun_read(std::uint32_t b) noexcept {
         io_uring_sqe* s = sqe();
         if (s == nullptr) return;
-        io_uring_prep_read(s, kTunSlot, buffer(b) + kHeadroom, static_cast<unsigned>(kBufferSize - kHeadroom - 1024), 0);
+        io_uring_prep_read(s, kTunSlot, buffer(b) + kHeadroom,
+                           static_cast<unsigned>(kBufferSize - kHeadroom - 1024), 0);
         s->flags |= IOSQE_FIXED_FILE;
         io_uring_sqe_set_data64(s, user_data(Op::tun_read, b));
     }
@@ -207,10 +209,11 @@ struct Worker::Impl {
         for (std::uint32_t i = 0; i < tables.node_count(); ++i) {
             const tables::PeerRecord& p = tables.peer(i);
             if ((p.flags & (pf::self | pf::tcp_only)) != 0 || (p.flags & pf::reachable) == 0) continue;
-            if ((p.flags & pf::pmtu_discovery) == 0 || p.min_mtu >= p.max_mtu || !p.endpoint.valid()) continue;
+            if ((p.flags & pf::pmtu_discovery) == 0 || p.min_mtu >= p.max_mtu || !p.endpoint.valid())
+                continue;
             const std::uint32_t lo = p.min_mtu;
             const std::uint32_t span = p.max_mtu - lo;
-            const std::uint32_t lengths[6] = {p.max_mtu,          lo + span * 4 / 5, lo + span * 3 / 5,
+            const std::uint32_t lengths[6] = {p.max_mtu,         lo + span * 4 / 5, lo + span * 3 / 5,
                                               lo + span * 2 / 5, lo + span / 5,     lo == 0 ? kMinProbe : 0};
             std::uint32_t previous = 0;
             for (const std::uint32_t length : lengths) {
@@ -234,15 +237,23 @@ struct Worker::Impl {
     // The buffer's last operation is over: back where it lives.
     void release(std::uint32_t b) noexcept {
         switch (home[b]) {
-            case Home::recv_ring: give_to_recv_ring(b); break;
-            case Home::tun_read: arm_tun_read(b); break;
-            case Home::free_list: free_list.push_back(b); break;
+            case Home::recv_ring:
+                give_to_recv_ring(b);
+                break;
+            case Home::tun_read:
+                arm_tun_read(b);
+                break;
+            case Home::free_list:
+                free_list.push_back(b);
+                break;
         }
     }
 
     void carry_out(std::uint32_t b, const Decision& d) noexcept {
         switch (d.action) {
-            case Action::none: release(b); return;
+            case Action::none:
+                release(b);
+                return;
             case Action::send_udp: {
                 SendMeta& m = sends[b];
                 socklen_t length = 0;
@@ -351,21 +362,24 @@ struct Worker::Impl {
         }
         if (ref.generation != tables_generation) {
             tables_generation = ref.generation;
-            const abi::SnapshotSlotRef slot = setup.region->snapshot_slot(static_cast<std::uint32_t>(ref.slot));
+            const abi::SnapshotSlotRef slot =
+                setup.region->snapshot_slot(static_cast<std::uint32_t>(ref.slot));
             const auto length = std::min<std::uint64_t>(slot.header->byte_length, slot.payload.size());
             auto view = tables::TablesView::open(slot.payload.first(length));
             if (!view) {
                 // Never expected: sluiced validates what it publishes. Refuse the tables rather
                 // than read them; the next publication may be fine.
-                log::error("worker {}: snapshot {} refused: {}", setup.index, ref.generation, view.error().message);
+                log::error("worker {}: snapshot {} refused: {}", setup.index, ref.generation,
+                           view.error().message);
                 tables_valid = false;
             } else {
                 tables = *view;
                 tables_valid = true;
                 const RefreshStats stats = cache->refresh(tables);
                 if (stats.keys_refused != 0)
-                    log::error("worker {}: {} session keys could not be set up (cipher or digest unavailable)",
-                               setup.index, stats.keys_refused);
+                    log::error(
+                        "worker {}: {} session keys could not be set up (cipher or digest unavailable)",
+                        setup.index, stats.keys_refused);
             }
         }
         pipeline->use_tables(tables_valid ? &tables : nullptr, tables_generation);
@@ -385,8 +399,12 @@ struct Worker::Impl {
                 const auto op = static_cast<Op>(cqe->user_data >> 32);
                 const auto b = static_cast<std::uint32_t>(cqe->user_data & 0xffffffffU);
                 switch (op) {
-                    case Op::tun_read: on_tun_read(b, cqe->res); break;
-                    case Op::udp_recv: on_udp_recv(cqe); break;
+                    case Op::tun_read:
+                        on_tun_read(b, cqe->res);
+                        break;
+                    case Op::udp_recv:
+                        on_udp_recv(cqe);
+                        break;
                     case Op::udp_send:
                         if (cqe->res == -EMSGSIZE && sends[b].probe_length != 0) {
                             pipeline->probe_too_big(sends[b].probe_node, sends[b].probe_length);
@@ -400,10 +418,13 @@ struct Worker::Impl {
                         arm_probe_timer();
                         break;
                     case Op::tun_write:
-                        if (cqe->res < 0) abi::add_owned(counters().drop(abi::DropReason::tun_write_failed), 1);
+                        if (cqe->res < 0)
+                            abi::add_owned(counters().drop(abi::DropReason::tun_write_failed), 1);
                         release(b);
                         break;
-                    case Op::wake_read: arm_wake(); break;
+                    case Op::wake_read:
+                        arm_wake();
+                        break;
                 }
             }
             io_uring_cq_advance(&ring, seen);
@@ -466,7 +487,8 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerSetup& setup, WorkerR
 
     void* pool = ::mmap(nullptr, kBuffers * kBufferSize, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (pool == MAP_FAILED) return fail("{}: buffer pool of {} MiB: {}", who, kBuffers * kBufferSize >> 20, std::strerror(errno));
+    if (pool == MAP_FAILED)
+        return fail("{}: buffer pool of {} MiB: {}", who, kBuffers * kBufferSize >> 20, std::strerror(errno));
     w.pool = static_cast<std::uint8_t*>(pool);
 
     // The provided-buffer ring, set up by hand: liburing 2.3 has no io_uring_setup_buf_ring.
@@ -479,7 +501,8 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerSetup& setup, WorkerR
     reg.ring_entries = kRecvBuffers;
     reg.bgid = kBufferGroup;
     if (r = io_uring_register_buf_ring(&w.ring, &reg, 0); r < 0)
-        return fail("{}: io_uring_register_buf_ring: {} (provided buffer rings need Linux 5.19)", who, std::strerror(-r));
+        return fail("{}: io_uring_register_buf_ring: {} (provided buffer rings need Linux 5.19)", who,
+                    std::strerror(-r));
     io_uring_buf_ring_init(w.buf_ring);
     for (std::uint32_t b = 0; b < kRecvBuffers; ++b) {
         w.home[b] = Home::recv_ring;
@@ -496,7 +519,8 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerSetup& setup, WorkerR
     w.injections = std::make_unique<abi::RingConsumer>(setup.region->injection_ring(setup.index));
     w.cache = std::make_unique<PeerCache>(setup.replay_window_bytes);
     w.pipeline = std::make_unique<Pipeline>(*w.cache, *setup.sequences, *w.events, w.record->counters);
-    w.reader = std::make_unique<snapshot::Reader>(setup.region->header().published, w.record->quiescent_generation);
+    w.reader =
+        std::make_unique<snapshot::Reader>(setup.region->header().published, w.record->quiescent_generation);
 
     for (std::uint32_t b = kRecvBuffers; b < kRecvBuffers + kTunReads; ++b) {
         w.home[b] = Home::tun_read;

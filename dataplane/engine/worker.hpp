@@ -50,7 +50,8 @@ public:
     // the step that failed ("worker 1: io_uring_queue_init: Cannot allocate memory").
     // Call it on the thread that will run(): with SINGLE_ISSUER the ring belongs to the thread
     // that created it.
-    [[nodiscard]] static Result<std::unique_ptr<Worker>> create(const WorkerSetup& setup, WorkerReport& report);
+    [[nodiscard]] static Result<std::unique_ptr<Worker>> create(const WorkerSetup& setup,
+                                                                WorkerReport& report);
     ~Worker();
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;

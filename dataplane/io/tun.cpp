@@ -6,8 +6,8 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
-#include <sys/socket.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace sluice::dataplane::io {
@@ -17,7 +17,8 @@ constexpr int kTxQueueLength = 4096;
 }  // namespace
 
 Result<TunQueues> open_tun(const std::string& name, unsigned queues) {
-    if (name.size() >= IFNAMSIZ) return fail("interface name {} is longer than {} characters", name, IFNAMSIZ - 1);
+    if (name.size() >= IFNAMSIZ)
+        return fail("interface name {} is longer than {} characters", name, IFNAMSIZ - 1);
     TunQueues out;
     std::string requested = name.empty() ? "sluice%d" : name;
     for (unsigned q = 0; q < queues; ++q) {
@@ -25,7 +26,8 @@ Result<TunQueues> open_tun(const std::string& name, unsigned queues) {
         if (fd < 0) {
             const int e = errno;
             for (int f : out.fds) ::close(f);
-            return fail("/dev/net/tun: {}{}", std::strerror(e), e == EACCES || e == EPERM ? " (sluice-dp needs CAP_NET_ADMIN)" : "");
+            return fail("/dev/net/tun: {}{}", std::strerror(e),
+                        e == EACCES || e == EPERM ? " (sluice-dp needs CAP_NET_ADMIN)" : "");
         }
         ifreq ifr{};
         ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
@@ -35,7 +37,7 @@ Result<TunQueues> open_tun(const std::string& name, unsigned queues) {
             ::close(fd);
             for (int f : out.fds) ::close(f);
             return fail("TUNSETIFF {} (queue {} of {}): {}{}", requested, q + 1, queues, std::strerror(e),
-                        e == EPERM ? " (sluice-dp needs CAP_NET_ADMIN)"
+                        e == EPERM    ? " (sluice-dp needs CAP_NET_ADMIN)"
                         : e == EINVAL ? " (is there a device of that name that is not a multi-queue TUN?)"
                                       : "");
         }

@@ -180,10 +180,9 @@ inline constexpr std::size_t kDropReasonCount = 13;
 
 [[nodiscard]] constexpr std::string_view drop_reason_name(DropReason reason) noexcept {
     constexpr std::array<std::string_view, kDropReasonCount> names{
-        "no_route",         "no_key",           "bad_mac",         "replay",
-        "too_short",        "too_big",          "unknown_peer",    "ring_full",
-        "buffer_exhausted", "tun_write_failed", "udp_send_failed", "not_ipv4_or_ipv6",
-        "looped_back",
+        "no_route",        "no_key",           "bad_mac",     "replay",           "too_short",
+        "too_big",         "unknown_peer",     "ring_full",   "buffer_exhausted", "tun_write_failed",
+        "udp_send_failed", "not_ipv4_or_ipv6", "looped_back",
     };
     const auto index = static_cast<std::size_t>(reason);
     return index < names.size() ? names[index] : "unknown";

@@ -68,8 +68,9 @@ TEST_CASE("the registry covers every variable tinc 1.0.36 reads") {
                                                 "Subnet",
                                                 "TCPOnly",
                                                 "Weight"};
-    const std::vector<std::string_view> sluice = {"DataPlane", "DataPlaneCPUs", "DataPlaneProgram", "DataPlaneWorkers", "MetricsAddress",
-                                                  "Ed25519PublicKey", "Ed25519PrivateKeyFile"};
+    const std::vector<std::string_view> sluice = {
+        "DataPlane",      "DataPlaneCPUs",    "DataPlaneProgram",     "DataPlaneWorkers",
+        "MetricsAddress", "Ed25519PublicKey", "Ed25519PrivateKeyFile"};
     for (auto name : tinc) {
         CAPTURE(name);
         const Variable* v = find_variable(name);

@@ -71,7 +71,7 @@ TEST_CASE("Ed25519 public key parse errors") {
         {std::string(42, 'A') + "B=", "is not valid base64 of 32 bytes"},  // stray low bits
         // A byte above 0x7F that libsodium 1.0.18's decoder would skip over.
         {"O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2\x80k=", "is not valid base64 of 32 bytes"},
-        {std::string(43, 'A') + "=", "not a valid Ed25519 public key"},    // 32 zero bytes: small order
+        {std::string(43, 'A') + "=", "not a valid Ed25519 public key"},  // 32 zero bytes: small order
     };
     for (const auto& row : rows) {
         CAPTURE(row.text);

@@ -141,7 +141,8 @@ Result<Received> receive_message(int socket, std::chrono::milliseconds timeout) 
         }
     }
     if (n == 0) return fail("closed by the other side");
-    if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) return fail("handover: message or descriptors truncated");
+    if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
+        return fail("handover: message or descriptors truncated");
     buffer.resize(static_cast<std::size_t>(n));
     auto parsed = parse_message(buffer);
     if (!parsed) return fail(parsed.error());

@@ -23,12 +23,14 @@ Result<std::uint64_t> Message::get_number(std::string_view key) const {
     std::uint64_t value = 0;
     const auto& s = it->second;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (ec != std::errc() || end != s.data() + s.size()) return fail("{}: {}={} is not a number", name, key, s);
+    if (ec != std::errc() || end != s.data() + s.size())
+        return fail("{}: {}={} is not a number", name, key, s);
     return value;
 }
 
 Result<std::string> format_message(const Message& message) {
-    if (message.name.empty() || !clean(message.name)) return fail("handover: bad message name \"{}\"", message.name);
+    if (message.name.empty() || !clean(message.name))
+        return fail("handover: bad message name \"{}\"", message.name);
     std::string out = message.name;
     if (message.name == "ERROR") {
         const std::string text = message.get("message");
@@ -37,7 +39,8 @@ Result<std::string> format_message(const Message& message) {
         return out;
     }
     for (const auto& [k, v] : message.fields) {
-        if (k.empty() || !clean(k) || !clean(v)) return fail("handover: {} field \"{}\" = \"{}\" has a separator", message.name, k, v);
+        if (k.empty() || !clean(k) || !clean(v))
+            return fail("handover: {} field \"{}\" = \"{}\" has a separator", message.name, k, v);
         out += " " + k + "=" + v;
     }
     if (out.size() > kMaxMessage) return fail("handover: {} message of {} bytes", message.name, out.size());
@@ -60,7 +63,8 @@ Result<Message> parse_message(std::string_view text) {
         const auto end = rest.find(' ');
         const std::string_view word = rest.substr(0, end);
         const auto eq = word.find('=');
-        if (eq == std::string_view::npos || eq == 0) return fail("handover: {}: \"{}\" is not key=value", m.name, word);
+        if (eq == std::string_view::npos || eq == 0)
+            return fail("handover: {}: \"{}\" is not key=value", m.name, word);
         m.fields[std::string(word.substr(0, eq))] = std::string(word.substr(eq + 1));
         if (end == std::string_view::npos) break;
         rest = rest.substr(end + 1);

@@ -1,11 +1,12 @@
-#include "shared/handover/channel.hpp"
 #include "shared/handover/message.hpp"
-
-#include <catch2/catch.hpp>
 
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "shared/handover/channel.hpp"
 
 using namespace sluice::handover;
 

@@ -10,7 +10,9 @@ namespace sluice::tables {
 
 namespace {
 
-constexpr std::size_t align8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
+constexpr std::size_t align8(std::size_t n) noexcept {
+    return (n + 7) & ~std::size_t{7};
+}
 
 // Twice the node count, rounded up to a power of two: probes stay short and an empty slot
 // always exists, so a lookup of an unknown address ends.
@@ -32,15 +34,19 @@ Result<std::size_t> encode_tables(const TablesInput& input, std::span<std::uint8
     std::vector<const NodeInput*> order;
     order.reserve(input.nodes.size());
     for (const auto& n : input.nodes) order.push_back(&n);
-    std::sort(order.begin(), order.end(), [](const NodeInput* a, const NodeInput* b) { return a->name < b->name; });
+    std::sort(order.begin(), order.end(),
+              [](const NodeInput* a, const NodeInput* b) { return a->name < b->name; });
     std::map<std::string_view, std::uint32_t> index_of;
     std::set<std::uint32_t> ids;
     for (std::uint32_t i = 0; i < order.size(); ++i) {
         const NodeInput& n = *order[i];
-        if (n.name.empty() || n.name.size() > 0xffff) return fail("tables: node name of length {}", n.name.size());
+        if (n.name.empty() || n.name.size() > 0xffff)
+            return fail("tables: node name of length {}", n.name.size());
         if (!index_of.emplace(n.name, i).second) return fail("tables: node {} listed twice", n.name);
-        if (!ids.insert(n.node_id).second) return fail("tables: node id {} used twice ({})", n.node_id, n.name);
-        if ((n.flags & ~peer_flags::all) != 0) return fail("tables: node {} has unknown flags {:#x}", n.name, n.flags);
+        if (!ids.insert(n.node_id).second)
+            return fail("tables: node id {} used twice ({})", n.node_id, n.name);
+        if ((n.flags & ~peer_flags::all) != 0)
+            return fail("tables: node {} has unknown flags {:#x}", n.name, n.flags);
         if (auto s = check_key(n.in_key, n.name, "inbound"); !s) return fail(s.error());
         if (auto s = check_key(n.out_key, n.name, "outbound"); !s) return fail(s.error());
     }
@@ -57,7 +63,8 @@ Result<std::size_t> encode_tables(const TablesInput& input, std::span<std::uint8
     entries.reserve(input.subnets.size());
     for (const auto& s : input.subnets) {
         auto it = index_of.find(s.owner);
-        if (it == index_of.end()) return fail("tables: subnet {} belongs to unknown node {}", s.subnet.to_string(), s.owner);
+        if (it == index_of.end())
+            return fail("tables: subnet {} belongs to unknown node {}", s.subnet.to_string(), s.owner);
         if (s.subnet.type() == net::SubnetType::mac) continue;
         const bool reachable = (order[it->second]->flags & peer_flags::reachable) != 0;
         entries.push_back({s.subnet, it->second, reachable});
@@ -143,18 +150,22 @@ Result<TablesView> TablesView::open(std::span<const std::uint8_t> bytes) {
     if (bytes.size() < sizeof h) return fail("tables: {} bytes, shorter than the header", bytes.size());
     std::memcpy(&h, bytes.data(), sizeof h);
     if (h.magic != kTablesMagic) return fail("tables: bad magic {:#x}", h.magic);
-    if (h.version != kTablesVersion) return fail("tables: version {}, this build reads {}", h.version, kTablesVersion);
-    if (h.total_length > bytes.size()) return fail("tables: length {} beyond the {} bytes given", h.total_length, bytes.size());
+    if (h.version != kTablesVersion)
+        return fail("tables: version {}, this build reads {}", h.version, kTablesVersion);
+    if (h.total_length > bytes.size())
+        return fail("tables: length {} beyond the {} bytes given", h.total_length, bytes.size());
     auto inside = [&](std::uint64_t offset, std::uint64_t length) {
         return offset % 8 == 0 && offset + length <= h.total_length;
     };
-    if (h.node_count == 0 || h.node_count > (1U << 24) || !inside(h.peers_offset, std::uint64_t{h.node_count} * sizeof(PeerRecord)))
+    if (h.node_count == 0 || h.node_count > (1U << 24) ||
+        !inside(h.peers_offset, std::uint64_t{h.node_count} * sizeof(PeerRecord)))
         return fail("tables: peer section out of bounds");
     if (!std::has_single_bit(h.endpoint_slots) || h.endpoint_slots <= h.node_count ||
         !inside(h.endpoint_index_offset, std::uint64_t{h.endpoint_slots} * 4))
         return fail("tables: endpoint index out of bounds");
     if (!inside(h.routes_offset, h.routes_length)) return fail("tables: route table out of bounds");
-    if (h.names_offset + std::uint64_t{h.names_length} > h.total_length) return fail("tables: names out of bounds");
+    if (h.names_offset + std::uint64_t{h.names_length} > h.total_length)
+        return fail("tables: names out of bounds");
     if (h.self_index >= h.node_count) return fail("tables: self index {} of {}", h.self_index, h.node_count);
     const auto* base = bytes.data();
     TablesView v;
@@ -186,7 +197,8 @@ Result<TablesView> TablesView::open(std::span<const std::uint8_t> bytes) {
     if (empty == 0) return fail("tables: endpoint index has no empty slot");
     auto routes = route::RouteTableView::open(bytes.subspan(h.routes_offset, h.routes_length));
     if (!routes) return fail("tables: {}", routes.error().message);
-    if (routes->stats().node_limit > h.node_count) return fail("tables: route table names node beyond the table");
+    if (routes->stats().node_limit > h.node_count)
+        return fail("tables: route table names node beyond the table");
     v.routes_ = *routes;
     return v;
 }
@@ -214,7 +226,10 @@ std::uint32_t TablesView::find_name(std::string_view wanted) const noexcept {
         const std::uint32_t mid = lo + (hi - lo) / 2;
         const std::string_view n = name(peers_[mid]);
         if (n == wanted) return mid;
-        if (n < wanted) lo = mid + 1; else hi = mid;
+        if (n < wanted)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return kNoIndex;
 }

@@ -94,7 +94,7 @@ struct PeerRecord {
     std::uint16_t min_mtu;
     std::uint16_t max_mtu;
     std::uint32_t reserved0;
-    Endpoint endpoint;  // this node's UDP address, family none if unknown
+    Endpoint endpoint;        // this node's UDP address, family none if unknown
     LegacyKeyRecord in_key;   // opens packets FROM this node (we generated it, ANS_KEY to it)
     LegacyKeyRecord out_key;  // seals packets TO this node (from its ANS_KEY)
 };
@@ -116,8 +116,8 @@ struct TablesHeader {
 };
 
 template <typename T>
-inline constexpr bool kIsPlainRecord =
-    std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T> && std::has_unique_object_representations_v<T>;
+inline constexpr bool kIsPlainRecord = std::is_trivially_copyable_v<T>&& std::is_standard_layout_v<T>&&
+    std::has_unique_object_representations_v<T>;
 
 static_assert(kIsPlainRecord<Endpoint> && sizeof(Endpoint) == 24);
 static_assert(offsetof(Endpoint, port) == 2 && offsetof(Endpoint, address) == 8);

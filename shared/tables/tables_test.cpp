@@ -1,9 +1,9 @@
 #include "shared/tables/tables.hpp"
 
-#include <catch2/catch.hpp>
-
 #include <cstring>
 #include <random>
+
+#include <catch2/catch.hpp>
 
 using namespace sluice;
 using namespace sluice::tables;
@@ -21,26 +21,40 @@ Endpoint v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d, std:
     return e;
 }
 
-net::Subnet subnet(const char* text) { return net::Subnet::parse(text).value(); }
+net::Subnet subnet(const char* text) {
+    return net::Subnet::parse(text).value();
+}
 
 TablesInput three_nodes() {
     TablesInput in;
     in.self_name = "beta";
-    NodeInput gamma{.name = "gamma", .node_id = 7, .flags = peer_flags::reachable, .via = "", .nexthop = "beta",
-                    .mtu = 1451, .endpoint = v4(198, 18, 0, 3, 655)};
+    NodeInput gamma{.name = "gamma",
+                    .node_id = 7,
+                    .flags = peer_flags::reachable,
+                    .via = "",
+                    .nexthop = "beta",
+                    .mtu = 1451,
+                    .endpoint = v4(198, 18, 0, 3, 655)};
     gamma.out_key.key_id = 42;
     gamma.out_key.cipher_nid = 427;
     gamma.out_key.key_length = 48;
     gamma.out_key.key[0] = 0xAB;
-    NodeInput alpha{.name = "alpha", .node_id = 9, .flags = peer_flags::reachable | peer_flags::tcp_only,
-                    .via = "", .nexthop = "", .mtu = 1518, .endpoint = v4(198, 18, 0, 1, 655)};
+    NodeInput alpha{.name = "alpha",
+                    .node_id = 9,
+                    .flags = peer_flags::reachable | peer_flags::tcp_only,
+                    .via = "",
+                    .nexthop = "",
+                    .mtu = 1518,
+                    .endpoint = v4(198, 18, 0, 1, 655)};
     NodeInput beta;
     beta.name = "beta";
     beta.node_id = 1;
     beta.flags = peer_flags::reachable;
     in.nodes = {gamma, alpha, beta};
-    in.subnets = {{subnet("198.19.1.0/24"), "alpha"}, {subnet("198.19.3.0/24"), "gamma"},
-                  {subnet("2001:db8:3::/48"), "gamma"}, {subnet("198.19.2.0/24"), "beta"}};
+    in.subnets = {{subnet("198.19.1.0/24"), "alpha"},
+                  {subnet("198.19.3.0/24"), "gamma"},
+                  {subnet("2001:db8:3::/48"), "gamma"},
+                  {subnet("198.19.2.0/24"), "beta"}};
     return in;
 }
 
@@ -147,7 +161,8 @@ TEST_CASE("tables: the endpoint index finds every node among many") {
     auto view = TablesView::open(std::span(buf).first(*used));
     REQUIRE(view);
     for (int i = 1; i < 1000; ++i)
-        CHECK(view->find_endpoint(v4(198, 18, static_cast<std::uint8_t>(i / 250), static_cast<std::uint8_t>(i % 250), 655)) ==
+        CHECK(view->find_endpoint(
+                  v4(198, 18, static_cast<std::uint8_t>(i / 250), static_cast<std::uint8_t>(i % 250), 655)) ==
               static_cast<std::uint32_t>(i));
     CHECK(view->find_endpoint(v4(198, 18, 0, 0, 655)) == kNoIndex);  // self is not indexed
 }

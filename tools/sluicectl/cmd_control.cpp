@@ -53,10 +53,11 @@ std::string json_string(const std::string& s) {
 
 // Columns with typed JSON values; everything else is a string ("-" means empty/null).
 std::string json_value(const std::string& column, const std::string& value) {
-    if (column == "reachable" || column == "key_valid" || column == "online") return value == "yes" ? "true" : "false";
-    if (column == "weight" || column == "worker" || column.ends_with("_packets") || column.ends_with("_bytes") ||
-        column == "batches" || column == "events" || column == "injected" || column == "node_id" ||
-        column.ends_with("mtu"))
+    if (column == "reachable" || column == "key_valid" || column == "online")
+        return value == "yes" ? "true" : "false";
+    if (column == "weight" || column == "worker" || column.ends_with("_packets") ||
+        column.ends_with("_bytes") || column == "batches" || column == "events" || column == "injected" ||
+        column == "node_id" || column.ends_with("mtu"))
         return value;
     if (value == "-") return "null";
     return json_string(value);
@@ -93,8 +94,8 @@ int cmd_dump(Context& c) {
             return exit_usage;
         }
     }
-    if (what != "nodes" && what != "edges" && what != "subnets" && what != "connections" && what != "workers" &&
-        what != "peers") {
+    if (what != "nodes" && what != "edges" && what != "subnets" && what != "connections" &&
+        what != "workers" && what != "peers") {
         fmt::print(c.err, "sluicectl dump: expected nodes, edges, subnets, connections, peers or workers\n");
         return exit_usage;
     }
