@@ -616,6 +616,11 @@ void Daemon::reload() {
     public_keys_.clear();
     const auto old_connect_to = settings_.connect_to;
     settings_ = std::move(*settings);
+    // TCPOnly, PMTUDiscovery and ClampMSS of this node shape every path the data plane uses.
+    if (tables_) {
+        tables_->set_own_options(settings_.options);
+        tables_changed();
+    }
     for (auto id : changed) close_connection(id, "host file changed");
     for (auto& [name, o] : outgoing_) {
         if (std::find(settings_.connect_to.begin(), settings_.connect_to.end(), name) ==

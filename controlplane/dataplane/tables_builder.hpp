@@ -46,7 +46,6 @@ public:
     void adopt(const tables::TablesView& published);
 
     void set_own_options(std::uint32_t options) { settings_.own_options = options; }
-    [[nodiscard]] std::uint64_t last_key_id() const noexcept { return next_key_id_ - 1; }
 
     // The node's name for a node id from an event ring, or empty.
     [[nodiscard]] std::string name_of(std::uint32_t node_id) const;
