@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "dataplane/io/tun.hpp"
+#include "dataplane/io/udp_socket.hpp"
 #include "shared/log/log.hpp"
 
 namespace sluice::dataplane::engine {
@@ -50,12 +51,16 @@ Result<std::unique_ptr<Engine>> Engine::start(abi::Region& region, int doorbell_
     e->doorbell_.store(doorbell_fd);
     e->sequences_ = std::make_unique<SendSequences>(kMaxNodeIds);
     const std::vector<int> cpus = settings.cpus.empty() ? allowed_cpus() : settings.cpus;
+    std::vector<int> cpu_of;
+    for (std::uint32_t i = 0; i < workers; ++i)
+        cpu_of.push_back(settings.pin && !cpus.empty() ? cpus[i % cpus.size()] : -1);
+    if (auto s = io::steer_by_cpu(e->udp_fds_, cpu_of); !s) return fail(s.error());
 
     std::vector<std::future<Status>> ready;
     for (std::uint32_t i = 0; i < workers; ++i) {
         WorkerSetup s;
         s.index = i;
-        s.cpu = settings.pin && !cpus.empty() ? cpus[i % cpus.size()] : -1;
+        s.cpu = cpu_of[i];
         s.tun_fd = e->tun_fds_[i];
         s.udp_fd = e->udp_fds_[i];
         s.udp_ipv6 = udp->ipv6;

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -81,6 +82,29 @@ Result<UdpSockets> open_udp_sockets(std::uint16_t port, UdpFamily family, unsign
         }
     }
     return out;
+}
+
+Status steer_by_cpu(const std::vector<int>& fds, const std::vector<int>& cpu_of) {
+    if (fds.size() < 2 || cpu_of.size() != fds.size()) return {};
+    // Classic BPF: A = the receiving CPU; for each socket, "if A == its CPU return its index";
+    // otherwise return an index past the group, which makes the kernel use its hash.
+    std::vector<sock_filter> code;
+    code.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_CPU)));
+    std::vector<int> seen;
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+        if (cpu_of[i] < 0) return {};  // not pinned: the hash is all there is
+        bool duplicate = false;
+        for (int c : seen) duplicate = duplicate || c == cpu_of[i];
+        if (duplicate) continue;  // more workers than CPUs: the first worker of a CPU takes it
+        seen.push_back(cpu_of[i]);
+        code.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(cpu_of[i]), 0, 1));
+        code.push_back(BPF_STMT(BPF_RET | BPF_K, static_cast<std::uint32_t>(i)));
+    }
+    code.push_back(BPF_STMT(BPF_RET | BPF_K, 0xffffffffU));
+    sock_fprog prog{static_cast<unsigned short>(code.size()), code.data()};
+    if (::setsockopt(fds.front(), SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) != 0)
+        return fail("SO_ATTACH_REUSEPORT_CBPF: {}", std::strerror(errno));
+    return {};
 }
 
 }  // namespace sluice::dataplane::io
