@@ -67,8 +67,8 @@ io::ControlResponse dump(std::string_view what, const mesh::Mesh& mesh,
 
 io::ControlResponse dump_peers(std::span<const std::uint8_t> published_tables) {
     io::ControlResponse r;
-    r.lines.push_back(
-        row({"name", "node_id", "path", "endpoint", "mtu", "min_mtu", "max_mtu", "in_key", "out_key"}));
+    r.lines.push_back(row(
+        {"name", "node_id", "path", "endpoint", "mtu", "min_mtu", "max_mtu", "in_key", "out_key", "native"}));
     if (published_tables.empty()) return r;
     auto view = tables::TablesView::open(published_tables);
     if (!view) return io::ControlResponse::failure(view.error().message);
@@ -106,18 +106,29 @@ io::ControlResponse dump_peers(std::span<const std::uint8_t> published_tables) {
         auto id = [](const tables::LegacyKeyRecord& k) {
             return k.present() ? std::to_string(k.key_id) : std::string();
         };
+        // The native session packets to this node are sealed with: suite, lanes each way and
+        // how many sessions (current, next, previous) packets from it are accepted on.
+        std::string native;
+        if (p.native_send != tables::kNoIndex) {
+            const tables::NativeSessionRecord& s = view->native_sessions()[p.native_send];
+            native = fmt::format("{} lanes {}/{}", s.suite == 1 ? "aes-256-gcm" : "chacha20-poly1305",
+                                 s.local_lanes, s.remote_lanes);
+        }
+        std::size_t receiving = 0;
+        for (const auto& s : view->native_sessions()) receiving += s.node_index == i ? 1 : 0;
+        if (receiving != 0) native += fmt::format("{}receiving on {}", native.empty() ? "" : ", ", receiving);
         r.lines.push_back(
             row({std::string(view->name(p)), std::to_string(p.node_id), path, endpoint, std::to_string(p.mtu),
-                 std::to_string(p.min_mtu), std::to_string(p.max_mtu), id(p.in_key), id(p.out_key)}));
+                 std::to_string(p.min_mtu), std::to_string(p.max_mtu), id(p.in_key), id(p.out_key), native}));
     }
     return r;
 }
 
 io::ControlResponse dump_workers(abi::Region& region) {
     io::ControlResponse r;
-    r.lines.push_back(
-        row({"worker", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "tun_rx_packets", "tun_rx_bytes",
-             "tun_tx_packets", "tun_tx_bytes", "batches", "events", "injected", "drops"}));
+    r.lines.push_back(row({"worker", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "native_rx_packets",
+                           "native_tx_packets", "tun_rx_packets", "tun_rx_bytes", "tun_tx_packets",
+                           "tun_tx_bytes", "batches", "events", "injected", "drops"}));
     for (std::uint32_t w = 0; w < region.layout().params.worker_count; ++w) {
         const abi::WorkerRecord& rec = region.worker(w);
         const abi::WorkerCounters& c = rec.counters;
@@ -132,10 +143,10 @@ io::ControlResponse dump_workers(abi::Region& region) {
             if (!drops.empty()) drops += ',';
             drops += fmt::format("{}={}", abi::drop_reason_name(reason), count);
         }
-        r.lines.push_back(
-            row({std::to_string(w), n(c.rx_packets), n(c.rx_bytes), n(c.tx_packets), n(c.tx_bytes),
-                 n(c.tun_rx_packets), n(c.tun_rx_bytes), n(c.tun_tx_packets), n(c.tun_tx_bytes), n(c.batches),
-                 n(c.events_pushed), n(c.frames_injected), drops}));
+        r.lines.push_back(row({std::to_string(w), n(c.rx_packets), n(c.rx_bytes), n(c.tx_packets),
+                               n(c.tx_bytes), n(c.native_rx_packets), n(c.native_tx_packets),
+                               n(c.tun_rx_packets), n(c.tun_rx_bytes), n(c.tun_tx_packets), n(c.tun_tx_bytes),
+                               n(c.batches), n(c.events_pushed), n(c.frames_injected), drops}));
     }
     return r;
 }

@@ -70,6 +70,24 @@ Result<std::unique_ptr<Daemon>> Daemon::create(controlplane::DaemonOptions optio
     ms.ping_interval = d->settings_.ping_interval;
     ms.ping_timeout = d->settings_.ping_timeout;
     ms.key_expire = d->settings_.key_expire;
+    // sluice's native key exchange, when this node has an Ed25519 key and a data plane to use
+    // the sessions (docs/protocol.md). Without one it relays SLUICE-KX1 like tinc.
+    if (d->settings_.data_plane != "none") {
+        auto ed = keys::load_ed25519_private_key(d->config_);
+        if (!ed) return fail(ed.error());
+        if (*ed) {
+            ms.native.key = std::make_shared<const crypto::Ed25519KeyPair>(std::move(**ed));
+            const config::ConfigDir* dir = &d->config_;
+            ms.native.public_key = [dir](std::string_view node) {
+                return keys::find_ed25519_public_key(*dir, node);
+            };
+            ms.native.lanes = d->settings_.data_plane_workers;
+        } else {
+            log::info(
+                "No Ed25519 private key: native sessions with sluice nodes are off (sluicectl "
+                "generate-ed25519-keys)");
+        }
+    }
     d->mesh_ = std::make_unique<mesh::Mesh>(ms, d->random_);
     d->scripts_ = std::make_unique<io::ScriptRunner>(
         *d->loop_,
@@ -124,6 +142,12 @@ Status Daemon::start_data_plane() {
         tables_->pmtu_result(name, came_back, too_big, loop_->now());
         tables_changed();
     };
+    cb.native_confirmed = [this](std::uint32_t id, std::uint32_t local_index) {
+        const std::string name = tables_->name_of(id);
+        if (name.empty()) return;
+        apply(mesh_->on_authenticated_receive(name, local_index, loop_->now()));
+        tables_changed();
+    };
     cb.unknown_source = [](std::span<const std::uint8_t>) {
         log::at(Level::traffic, "Received UDP packet from unknown source");
     };
@@ -132,6 +156,8 @@ Status Daemon::start_data_plane() {
         // windows would refuse under the keys they have; ask every peer for a fresh key.
         for (const auto& [name, node] : mesh_->graph().nodes())
             if (node.reachable && name != settings_.name) apply(mesh_->request_key(name, loop_->now(), true));
+        // Its native send counters start at 0 too: nonces must never repeat under a key.
+        apply(mesh_->restart_native_sessions(loop_->now()));
         last_tables_.clear();
         publish_tables();
     };

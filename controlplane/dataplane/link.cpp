@@ -278,6 +278,14 @@ void DataPlaneLink::on_doorbell() {
                         callbacks_.pmtu_result(node, r.min_mtu, r.max_mtu);
                     }
                     break;
+                case abi::EventType::native_confirmed:
+                    if (callbacks_.native_confirmed &&
+                        entry->payload.size() >= sizeof(abi::NativeConfirmed)) {
+                        abi::NativeConfirmed c;
+                        std::memcpy(&c, entry->payload.data(), sizeof c);
+                        callbacks_.native_confirmed(node, c.local_index);
+                    }
+                    break;
             }
             ring.pop();
         }

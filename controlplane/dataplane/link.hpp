@@ -54,6 +54,8 @@ struct LinkCallbacks {
     std::function<void(std::uint32_t from_node_id, std::span<const std::uint8_t> frame)> broadcast_frame;
     std::function<void(std::span<const std::uint8_t> payload)> unknown_source;
     std::function<void(std::uint32_t node_id, std::uint16_t came_back, std::uint16_t too_big)> pmtu_result;
+    // A worker authenticated the first packet on native session local_index from node_id.
+    std::function<void(std::uint32_t node_id, std::uint32_t local_index)> native_confirmed;
     // sluice-dp (re)attached: publish everything again.
     std::function<void()> attached;
 };

@@ -75,6 +75,7 @@ tables::LegacyKeyRecord TablesBuilder::key_record(const std::optional<meta::Lega
 tables::TablesInput TablesBuilder::build(const mesh::Mesh& mesh, TimePoint now) {
     tables::TablesInput in;
     std::map<std::string, Remembered, std::less<>> usable;
+    std::map<std::tuple<std::string, std::uint32_t, std::int64_t>, std::uint64_t> seen_sessions;
     const graph::Graph& g = mesh.graph();
     in.self_name = g.self_name();
     for (const auto& [name, node] : g.nodes()) {
@@ -108,7 +109,13 @@ tables::TablesInput TablesBuilder::build(const mesh::Mesh& mesh, TimePoint now) 
             usable[name] = Remembered{n, std::vector<net::Subnet>(owned.begin(), owned.end()), {}};
         }
         in.nodes.push_back(std::move(n));
+        const std::size_t first_session = in.native_sessions.size();
+        if (!self && node.reachable) add_native_sessions(mesh, name, in, seen_sessions);
+        if (auto it = usable.find(name); it != usable.end())
+            it->second.native.assign(in.native_sessions.begin() + static_cast<std::ptrdiff_t>(first_session),
+                                     in.native_sessions.end());
     }
+    session_ids_ = std::move(seen_sessions);
     // Nodes that lost their path since the last build start lingering; nodes back in the mesh
     // with a path, and lingerers whose time is up, stop.
     for (auto& [name, r] : usable_) {
@@ -129,6 +136,13 @@ tables::TablesInput TablesBuilder::build(const mesh::Mesh& mesh, TimePoint now) 
         } else {
             *it = r.node;
         }
+        for (const auto& session : r.native) {
+            const bool known =
+                std::any_of(in.native_sessions.begin(), in.native_sessions.end(), [&](const auto& s) {
+                    return s.session_id == session.session_id || s.local_index == session.local_index;
+                });
+            if (!known) in.native_sessions.push_back(session);
+        }
         for (const auto& subnet : r.subnets) {
             const bool known = std::any_of(in.subnets.begin(), in.subnets.end(), [&](const auto& s) {
                 return s.owner == name && s.subnet == subnet;
@@ -142,6 +156,45 @@ tables::TablesInput TablesBuilder::build(const mesh::Mesh& mesh, TimePoint now) 
         }
     }
     return in;
+}
+
+void TablesBuilder::add_native_sessions(
+    const mesh::Mesh& mesh, const std::string& name, tables::TablesInput& in,
+    std::map<std::tuple<std::string, std::uint32_t, std::int64_t>, std::uint64_t>& seen) {
+    const native::KxPeer* peer = mesh.native_sessions().peer(name);
+    if (peer == nullptr) return;
+    const native::NativeKeys* send = peer->send_keys();
+    std::vector<const native::NativeKeys*> sessions = peer->receive_keys();
+    if (send != nullptr && std::find(sessions.begin(), sessions.end(), send) == sessions.end())
+        sessions.push_back(send);
+    for (const native::NativeKeys* keys : sessions) {
+        if (keys->send_keys.empty() || keys->receive_keys.empty()) continue;
+        const auto key = std::make_tuple(name, keys->local_index,
+                                         static_cast<std::int64_t>(keys->created.time_since_epoch().count()));
+        auto known = session_ids_.find(key);
+        const std::uint64_t id = known != session_ids_.end() ? known->second : next_session_id_++;
+        seen[key] = id;
+        tables::NativeSessionInput s;
+        s.node = name;
+        s.session_id = id;
+        s.local_index = keys->local_index;
+        s.remote_index = keys->remote_index;
+        s.suite = static_cast<std::uint8_t>(keys->suite);
+        if (keys == send) s.flags |= tables::native_flags::send;
+        if (keys == peer->next()) s.flags |= tables::native_flags::confirm;
+        if (keys->role == native::KxRole::initiator) s.flags |= tables::native_flags::initiator;
+        auto copy = [](const std::vector<crypto::SecretBuffer>& from,
+                       std::vector<std::array<std::uint8_t, tables::kNativeKeyBytes>>& to) {
+            for (const auto& k : from) {
+                std::array<std::uint8_t, tables::kNativeKeyBytes> bytes{};
+                std::copy_n(k.data(), std::min(k.size(), bytes.size()), bytes.begin());
+                to.push_back(bytes);
+            }
+        };
+        copy(keys->send_keys, s.send_keys);
+        copy(keys->receive_keys, s.receive_keys);
+        in.native_sessions.push_back(std::move(s));
+    }
 }
 
 void TablesBuilder::update_pmtu(const std::string& name, tables::NodeInput& n, TimePoint now) {
@@ -188,6 +241,8 @@ void TablesBuilder::pmtu_result(const std::string& name, std::uint16_t came_back
 }
 
 void TablesBuilder::adopt(const tables::TablesView& published) {
+    for (const auto& session : published.native_sessions())
+        next_session_id_ = std::max(next_session_id_, session.session_id + 1);
     for (const auto& peer : published.peers()) {
         const std::string name(published.name(peer));
         node_ids_[name] = peer.node_id;

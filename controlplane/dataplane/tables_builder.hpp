@@ -6,7 +6,9 @@
 //  - node ids: stable for a node's whole life in the region (the data plane's caches and the
 //    event rings use them; indexes change whenever a node is added);
 //  - key ids: a new id whenever a key's bytes or parameters change, never reused, so a
-//    worker's cached cipher state is valid exactly while its id is published.
+//    worker's cached cipher state is valid exactly while its id is published;
+//  - native session ids, likewise for the native sessions (docs/protocol.md), whose send
+//    counters live in the workers' caches: a reused id would reuse nonces.
 // A restarted sluiced seeds both from the tables the previous one published (adopt()), so the
 // numbering continues instead of colliding with ids the workers still hold.
 #pragma once
@@ -14,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <tuple>
 
 #include "controlplane/mesh/mesh.hpp"
 #include "shared/tables/tables.hpp"
@@ -61,6 +64,9 @@ private:
     struct Remembered {
         tables::NodeInput node;
         std::vector<net::Subnet> subnets;
+        // Its native sessions: the peer's data plane keeps sealing with them while this
+        // node lingers (a crashed sluiced on either side).
+        std::vector<tables::NativeSessionInput> native;
         TimePoint until{};  // lingering only
     };
 
@@ -86,6 +92,13 @@ private:
     std::map<std::string, KeyState, std::less<>> inbound_;
     std::map<std::string, KeyState, std::less<>> outbound_;
     std::uint64_t next_key_id_ = 1;
+    // Native sessions by (node, local index, creation time): a session keeps its id while it
+    // is published; ids are never reused in the region.
+    void add_native_sessions(
+        const mesh::Mesh& mesh, const std::string& name, tables::TablesInput& in,
+        std::map<std::tuple<std::string, std::uint32_t, std::int64_t>, std::uint64_t>& seen);
+    std::map<std::tuple<std::string, std::uint32_t, std::int64_t>, std::uint64_t> session_ids_;
+    std::uint64_t next_session_id_ = 1;
 };
 
 // A numeric address and port as sluice's endpoint; family none if either is not numeric.

@@ -168,6 +168,7 @@ void Mesh::node_became_reachable(const graph::ReachabilityChange& change, Action
     NodeKeys& keys = keys_[change.name];
     keys.outbound.reset();
     keys.last_req_key = {};
+    keys.awaiting_ans_key = false;
     keys.reachable_since = now_;
     native_.node_reachable(change.name, now_);
     std::vector<std::pair<std::string, std::string>> env{
@@ -185,6 +186,7 @@ void Mesh::node_became_unreachable(const graph::ReachabilityChange& change, Acti
     keys.outbound.reset();
     keys.inbound.reset();
     keys.last_req_key = {};
+    keys.awaiting_ans_key = false;
     native_.node_unreachable(change.name);
     std::vector<std::pair<std::string, std::string>> env{
         {"NODE", change.name}, {"REMOTEADDRESS", change.udp_address}, {"REMOTEPORT", change.udp_port}};

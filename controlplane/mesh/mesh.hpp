@@ -66,6 +66,8 @@ struct NodeKeys {
     std::optional<meta::LegacyKey> outbound;  // from the peer's ANS_KEY; we encrypt with it
     TimePoint last_req_key{};
     TimePoint reachable_since{};
+    // A legacy REQ_KEY of ours is unanswered: the next ANS_KEY answers it (and not an INIT).
+    bool awaiting_ans_key = false;
 };
 
 // Drops and events the mesh counts, by name (exported by the stats socket later).
@@ -132,6 +134,8 @@ public:
     // From the data plane: it needs a native session with `name` and has none (after an
     // exchange gave up, say): starts one if `name` is a settled sluice node.
     [[nodiscard]] Actions native_session_wanted(const std::string& name, TimePoint now);
+    // A new data plane process: every native session starts over (NativeSessions::restart_all).
+    [[nodiscard]] Actions restart_native_sessions(TimePoint now);
     [[nodiscard]] bool is_mst_neighbour(const std::string& name) const {
         return mst_neighbours_.contains(name);
     }

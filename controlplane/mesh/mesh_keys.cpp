@@ -24,6 +24,7 @@ void Mesh::on_key_changed(ConnectionId source, const protocol::KeyChangedRequest
         NodeKeys& keys = keys_[req.origin];
         keys.outbound.reset();
         keys.last_req_key = {};
+        keys.awaiting_ans_key = false;
     }
     broadcast_line(line, source, out);
 }
@@ -84,9 +85,10 @@ void Mesh::on_ans_key(ConnectionId, const protocol::AnsKeyRequest& req, const st
     }
     auto key = meta::accept_ans_key(req);
     NodeKeys& keys = keys_[req.from];
-    // An ANS_KEY that answers no REQ_KEY of ours (we hold a key, or never asked) may be a
-    // tinc node answering our INIT.
-    if (keys.outbound || keys.last_req_key == TimePoint{}) native_.on_legacy_answer(req.from);
+    // An ANS_KEY that answers no REQ_KEY of ours may be a tinc node answering our INIT. (A
+    // REQ_KEY we sent while holding a key, as after a data-plane restart, is answered too.)
+    if (!keys.awaiting_ans_key) native_.on_legacy_answer(req.from);
+    keys.awaiting_ans_key = false;
     if (!key) {
         // An unusable key never closes the connection (tinc 1.0.36 ans_key_h).
         ++counters_.invalid_ans_key;
@@ -134,6 +136,7 @@ void Mesh::request_missing_keys(Actions& out) {
         auto next = nexthop_connection(name);
         if (!next) continue;
         keys.last_req_key = now_;
+        keys.awaiting_ans_key = true;
         out.emplace_back(
             SendLine{*next, protocol::format_request(protocol::ReqKeyRequest{settings_.self_name, name})});
     }
@@ -176,6 +179,13 @@ Actions Mesh::native_session_wanted(const std::string& name, TimePoint now) {
     Actions out;
     now_ = now;
     send_kx_tokens(native_.session_wanted(name, now), out);
+    return out;
+}
+
+Actions Mesh::restart_native_sessions(TimePoint now) {
+    Actions out;
+    now_ = now;
+    send_kx_tokens(native_.restart_all(now), out);
     return out;
 }
 

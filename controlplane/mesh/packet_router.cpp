@@ -34,6 +34,7 @@ Actions Mesh::request_key(const std::string& name, TimePoint now, bool force) {
     auto next = nexthop_connection(name);
     if (!next) return out;
     keys.last_req_key = now_;
+    keys.awaiting_ans_key = true;
     out.emplace_back(
         SendLine{*next, protocol::format_request(protocol::ReqKeyRequest{settings_.self_name, name})});
     return out;

@@ -67,6 +67,13 @@ KxPeer::~KxPeer() {
     drop(previous_);
 }
 
+void KxPeer::drop_sessions() noexcept {
+    drop_pending();
+    drop(current_);
+    drop(next_);
+    drop(previous_);
+}
+
 Error KxPeer::refused(const Error& reason) const {
     return Error{fmt::format("{} from {}: {}", kx_token_tag, peer_name_, reason.message)};
 }

@@ -121,6 +121,9 @@ public:
     // current session (from the data plane's counters), for the message-count limit.
     [[nodiscard]] KxOutput tick(KxTime time, std::uint64_t highest_send_counter = 0);
 
+    // Forgets every session and any INIT in flight (the data plane that held their counters
+    // is gone). The INIT replay state stays: our next INIT still carries a newer timestamp.
+    void drop_sessions() noexcept;
     // The session to send with, or nullptr.
     [[nodiscard]] const NativeKeys* send_keys() const noexcept;
     // Every session to accept packets on: current, next and previous, those that exist.

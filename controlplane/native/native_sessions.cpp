@@ -202,6 +202,21 @@ void NativeSessions::on_authenticated_receive(const std::string& name, std::uint
     }
 }
 
+std::vector<KxSend> NativeSessions::restart_all(TimePoint now) {
+    std::vector<KxSend> sends;
+    if (!enabled()) return sends;
+    for (auto& [name, peer] : peers_) {
+        if (!peer.kx) continue;
+        if (!peer.kx->receive_keys().empty()) ++generation_;
+        peer.kx->drop_sessions();  // wipes the keys and releases the indexes
+        peer.quiet = false;
+        if (peer.started) initiate(name, *peer.kx, now, sends);
+    }
+    if (!sends.empty())
+        log::at(Level::status, "New data plane: starting new native sessions with {} node(s)", sends.size());
+    return sends;
+}
+
 std::vector<KxSend> NativeSessions::tick(TimePoint now) {
     std::vector<KxSend> sends;
     for (auto& [name, peer] : peers_) {

@@ -102,6 +102,10 @@ public:
     [[nodiscard]] std::vector<KxSend> session_wanted(const std::string& name, TimePoint now);
     // The data plane authenticated a packet carrying our index `local_index` from `name`.
     void on_authenticated_receive(const std::string& name, std::uint32_t local_index, TimePoint now);
+    // The data plane restarted: its send counters start from 0 again, so no session it had may
+    // be sealed with again (nonces would repeat). Drops every session and starts a new
+    // exchange with every settled sluice node at once.
+    [[nodiscard]] std::vector<KxSend> restart_all(TimePoint now);
     // First INITs once settled, retries, rekeying, expiry. Call at least once a second.
     [[nodiscard]] std::vector<KxSend> tick(TimePoint now);
 

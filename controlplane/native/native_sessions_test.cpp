@@ -178,4 +178,21 @@ TEST_CASE("native sessions: two nodes agree, the peer that was quicker is answer
         CHECK(alpha.sessions.peer("beta") == nullptr);
         CHECK(alpha.sessions.generation() != before);
     }
+    SECTION("a new data plane drops every session and starts a new exchange at once") {
+        const std::uint32_t old_index = a->local_index;
+        const std::uint64_t before = alpha.sessions.generation();
+        auto fresh = alpha.sessions.restart_all(t0 + seconds(5));
+        REQUIRE(fresh.size() == 1);
+        CHECK(fresh[0].peer == "beta");
+        CHECK(fresh[0].token.size() == init_token_length);
+        CHECK(alpha.sessions.send_keys("beta") == nullptr);  // nothing to seal with until the RESP
+        CHECK(alpha.sessions.receive_keys("beta").empty());
+        CHECK(alpha.sessions.generation() != before);
+        auto answer = beta.sessions.on_token("alpha", fresh[0].token, t0 + seconds(5));
+        REQUIRE(answer.size() == 1);
+        CHECK(alpha.sessions.on_token("beta", answer[0].token, t0 + seconds(5)).empty());
+        const NativeKeys* renewed = alpha.sessions.send_keys("beta");
+        REQUIRE(renewed != nullptr);
+        CHECK(renewed->local_index != old_index);
+    }
 }

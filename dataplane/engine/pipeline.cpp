@@ -33,6 +33,19 @@ DropReason open_drop_reason(crypto::OpenDrop drop) noexcept {
 
 }  // namespace
 
+namespace {
+
+std::uint32_t native_frame_limit(const tables::PeerRecord& dest) noexcept {
+    // The path MTU is known in legacy terms: a probe frame of min_mtu bytes passed, sealed as
+    // at least min_mtu + 4 (seqno) + 1 (CBC padding) + MAC bytes. A native datagram is the IP
+    // packet (the frame without its 14-byte Ethernet header) + 32 bytes.
+    const std::uint32_t passed = std::uint32_t{dest.min_mtu} + 5U + dest.out_key.mac_length;
+    const std::uint32_t overhead = static_cast<std::uint32_t>(crypto::native_overhead - kEth);
+    return passed > overhead ? passed - overhead : 0;
+}
+
+}  // namespace
+
 Decision Pipeline::from_tun(std::span<std::uint8_t> buffer, std::uint32_t offset,
                             std::uint32_t length) noexcept {
     if (tables_ == nullptr) return drop(DropReason::no_route);
@@ -78,6 +91,17 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
         const std::uint32_t relay_mtu = tables_->peer(dest.nexthop_index).mtu;
         if (relay_mtu != 0 && (mtu == 0 || relay_mtu < mtu)) mtu = relay_mtu;
     }
+    // A direct path that carries native packets: their 32 bytes of overhead on the IP packet
+    // exceed the legacy format's on the Ethernet frame, so the largest frame is smaller than
+    // the legacy MTU (native_frame_limit); ICMP and MSS clamping use that limit, so that
+    // TCP sizes its segments to the native format instead of falling back to legacy. Only
+    // once discovery fixed the MTU (min == max): while it runs, min_mtu is a lower bound, and
+    // frames above the native limit go in the legacy format as before.
+    if (via_index == node_index && (dest.flags & flags::pmtu_discovery) != 0 && dest.min_mtu != 0 &&
+        dest.min_mtu >= dest.max_mtu && native_.find_send(dest.node_id) != nullptr) {
+        const std::uint32_t limit = native_frame_limit(dest);
+        if (mtu == 0 || limit < mtu) mtu = limit;
+    }
     if (mtu != 0) {
         switch (packet::check_path_mtu(ip, mtu)) {
             case packet::PathFit::too_big:
@@ -110,6 +134,12 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
         target = &nexthop;
     }
 
+    // Native between two sluice nodes, end to end: only when the datagram goes to the
+    // destination itself (relays forward legacy packets hop by hop, as tinc does).
+    if (target == &dest || target->node_id == dest.node_id) {
+        Decision native;
+        if (seal_native(buffer, offset, length, dest, native)) return native;
+    }
     PeerCacheEntry* entry = cache_.find(target->node_id);
     if (entry == nullptr || !entry->out) {
         // No key yet: ask for one, and meanwhile the frame goes over TCP (spec 4.5).
@@ -129,17 +159,127 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
             static_cast<std::uint32_t>(sealed.length), target->endpoint};
 }
 
+bool Pipeline::seal_native(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
+                           const tables::PeerRecord& dest, Decision& out) noexcept {
+    NativeSendEntry* entry = native_.find_send(dest.node_id);
+    if (entry == nullptr) return false;
+    if ((dest.flags & flags::pmtu_discovery) != 0 && length > native_frame_limit(dest)) return false;
+    const crypto::NativeSealVerdict sealed =
+        entry->lane->seal(crypto::NativeType::data, buffer, offset + kEth, length - kEth);
+    if (!sealed.ok()) return false;  // counter exhausted (a rekey is due): legacy meanwhile
+    abi::add_owned(counters_.native_tx_packets, 1);
+    out = {Action::send_udp, static_cast<std::uint32_t>(sealed.offset),
+           static_cast<std::uint32_t>(sealed.length), dest.endpoint};
+    return true;
+}
+
+Decision Pipeline::keepalive(std::span<std::uint8_t> buffer, std::uint32_t node_index) noexcept {
+    if (tables_ == nullptr || node_index >= tables_->node_count()) return {};
+    const tables::PeerRecord& peer = tables_->peer(node_index);
+    NativeSendEntry* entry = native_.find_send(peer.node_id);
+    if (entry == nullptr || !peer.endpoint.valid() || (peer.flags & flags::reachable) == 0) return {};
+    const crypto::NativeSealVerdict sealed =
+        entry->lane->seal(crypto::NativeType::keepalive, buffer, kHeadroom, 0);
+    if (!sealed.ok()) return {};
+    abi::add_owned(counters_.native_tx_packets, 1);
+    return {Action::send_udp, static_cast<std::uint32_t>(sealed.offset),
+            static_cast<std::uint32_t>(sealed.length), peer.endpoint};
+}
+
+bool Pipeline::from_native(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
+                           Decision& out) noexcept {
+    const std::span<std::uint8_t> datagram = buffer.subspan(offset, length);
+    crypto::NativeHeader header;
+    if (!crypto::parse_native_header(datagram, header)) return false;
+    NativeReceiveEntry* entry = native_.find_receive(header.receiver_index);
+    // No session: most likely a legacy datagram whose first bytes happen to look native.
+    if (entry == nullptr) return false;
+    if (!native_.owns_lane(header.lane)) {
+        out = drop(DropReason::native_wrong_worker);
+        return true;
+    }
+    const crypto::NativeOpenVerdict opened = entry->session->open(header, datagram);
+    switch (opened.drop) {
+        case crypto::NativeOpenDrop::none:
+            break;
+        case crypto::NativeOpenDrop::replay:
+            out = drop(DropReason::replay);
+            return true;
+        case crypto::NativeOpenDrop::too_short:
+            out = drop(DropReason::too_short);
+            return true;
+        default:  // bad lane, bad counter, bad tag: not authentic
+            out = drop(DropReason::bad_mac);
+            return true;
+    }
+    abi::add_owned(counters_.native_rx_packets, 1);
+    if ((entry->flags & tables::native_flags::confirm) != 0 && !entry->confirm_reported) {
+        const abi::NativeConfirmed confirmed{header.receiver_index, 0};
+        std::array<std::uint8_t, sizeof confirmed> bytes;
+        std::memcpy(bytes.data(), &confirmed, sizeof confirmed);
+        if (events_.try_push(bytes, abi::type_code(abi::EventType::native_confirmed), entry->node_id)) {
+            entry->confirm_reported = true;
+            abi::add_owned(counters_.events_pushed, 1);
+            events_pushed_ = true;
+        }
+    }
+    out = {};
+    if (header.type != crypto::NativeType::data) return true;  // keepalive (probes are legacy)
+    // The IP packet follows the 16-byte header; tinc's 14-byte Ethernet header is rebuilt in
+    // the header's last bytes so that the routing code sees a frame as from the legacy path.
+    const std::uint32_t ip_offset = offset + static_cast<std::uint32_t>(opened.payload_offset);
+    const std::uint32_t ip_length = static_cast<std::uint32_t>(opened.payload_length);
+    const std::uint32_t frame_offset = ip_offset - static_cast<std::uint32_t>(kEth);
+    const std::span<std::uint8_t> frame = buffer.subspan(frame_offset, ip_length + kEth);
+    const packet::FrameClass c = packet::frame_ip_packet(frame);
+    if (c.kind == packet::FrameKind::too_short) {
+        out = drop(DropReason::too_short);
+        return true;
+    }
+    if (!c.is_ip()) {
+        out = drop(DropReason::not_ipv4_or_ipv6);
+        return true;
+    }
+    if (c.broadcast_or_multicast) {
+        (void)to_control_plane(abi::EventType::broadcast_frame, entry->node_id, frame);
+        out = {Action::write_tun, ip_offset, ip_length, {}};
+        return true;
+    }
+    const route::Verdict v = lookup(*tables_, c);
+    if (v.kind != route::VerdictKind::route) {
+        out = drop(DropReason::no_route);
+    } else if (v.node_index == tables_->self_index()) {
+        out = {Action::write_tun, ip_offset, ip_length, {}};
+    } else {
+        out = route_frame(buffer, frame_offset, ip_length + static_cast<std::uint32_t>(kEth), v.node_index);
+    }
+    return true;
+}
+
 Decision Pipeline::from_udp(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
                             const tables::Endpoint& source) noexcept {
     const std::span<std::uint8_t> datagram = buffer.subspan(offset, length);
     if (tables_ == nullptr) return drop(DropReason::unknown_peer);
+    // Native packets are found by their receiver index, wherever they come from (the AEAD
+    // authenticates the sender); a datagram that only looks native goes on to the legacy path.
+    bool native_looking = false;
+    if (crypto::looks_native(datagram)) {
+        Decision native;
+        if (from_native(buffer, offset, length, native)) return native;
+        native_looking = true;
+    }
+    // A native-looking datagram that fails here too was a native packet for a session this
+    // node no longer has (or never had): counted as such, not as a legacy failure.
     const std::uint32_t index = tables_->find_endpoint(source);
-    if (index == kNoIndex) return unknown_source(datagram, source);
+    if (index == kNoIndex)
+        return native_looking ? drop(DropReason::native_unknown_session) : unknown_source(datagram, source);
     const tables::PeerRecord& from = tables_->peer(index);
     PeerCacheEntry* entry = cache_.find(from.node_id);
-    if (entry == nullptr || !entry->in) return drop(DropReason::no_key);
+    if (entry == nullptr || !entry->in)
+        return drop(native_looking ? DropReason::native_unknown_session : DropReason::no_key);
     const crypto::OpenVerdict opened = entry->in->open(datagram);
-    if (!opened.ok()) return drop(open_drop_reason(opened.drop));
+    if (!opened.ok())
+        return drop(native_looking ? DropReason::native_unknown_session : open_drop_reason(opened.drop));
     if (entry->replay.check_and_update(opened.seqno) != crypto::TincReplayVerdict::accept) {
         return drop(DropReason::replay);
     }

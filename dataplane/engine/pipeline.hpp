@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <span>
 
+#include "dataplane/engine/native_cache.hpp"
 #include "dataplane/engine/peer_cache.hpp"
 #include "dataplane/engine/send_sequence.hpp"
 #include "dataplane/packet/icmp.hpp"
@@ -43,9 +44,9 @@ struct Decision {
 
 class Pipeline {
 public:
-    Pipeline(PeerCache& cache, SendSequences& sequences, abi::RingProducer& events,
+    Pipeline(PeerCache& cache, NativeCache& native, SendSequences& sequences, abi::RingProducer& events,
              abi::WorkerCounters& counters) noexcept
-        : cache_(cache), sequences_(sequences), events_(events), counters_(counters) {}
+        : cache_(cache), native_(native), sequences_(sequences), events_(events), counters_(counters) {}
 
     // The tables for the coming batch (nullptr: nothing published yet, every packet dropped),
     // with the generation they were published as.
@@ -74,6 +75,9 @@ public:
     // node cannot be probed (no key, no endpoint).
     [[nodiscard]] Decision probe(std::span<std::uint8_t> buffer, std::uint32_t node_index,
                                  std::uint32_t length, std::uint64_t& random_state) noexcept;
+    // A native keepalive (an empty packet on this worker's lane of the node's send session),
+    // built in buffer behind kHeadroom. Action::none if there is no such lane or endpoint.
+    [[nodiscard]] Decision keepalive(std::span<std::uint8_t> buffer, std::uint32_t node_index) noexcept;
     // A probe of `length` bytes to node_id could not be sent (EMSGSIZE): tell the control plane.
     void probe_too_big(std::uint32_t node_id, std::uint32_t length) noexcept;
 
@@ -88,6 +92,14 @@ private:
     // A frame at buffer[offset, +length) (Ethernet header included) for node_index.
     Decision route_frame(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
                          std::uint32_t node_index) noexcept;
+    // A datagram that looks native: Decision in `out` and true when it was handled (opened or
+    // dropped for good); false when the legacy path should try it (no session has its index).
+    bool from_native(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
+                     Decision& out) noexcept;
+    // Seals the frame at buffer[offset, +length) natively for `dest` if this worker has a lane
+    // and the datagram fits the path; false to use the legacy format.
+    bool seal_native(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
+                     const tables::PeerRecord& dest, Decision& out) noexcept;
     Decision to_control_plane(abi::EventType type, std::uint64_t aux,
                               std::span<const std::uint8_t> frame) noexcept;
     void pmtu_event(std::uint32_t node_id, std::uint16_t min_mtu, std::uint16_t max_mtu) noexcept;
@@ -101,6 +113,7 @@ private:
     Decision unknown_source(std::span<const std::uint8_t> datagram, const tables::Endpoint& source) noexcept;
 
     PeerCache& cache_;
+    NativeCache& native_;
     SendSequences& sequences_;
     abi::RingProducer& events_;
     abi::WorkerCounters& counters_;

@@ -12,6 +12,7 @@
 
 #include <liburing.h>
 
+#include "dataplane/engine/native_cache.hpp"
 #include "dataplane/engine/peer_cache.hpp"
 #include "dataplane/engine/pipeline.hpp"
 #include "shared/log/log.hpp"
@@ -134,6 +135,7 @@ struct Worker::Impl {
     std::unique_ptr<abi::RingProducer> events;
     std::unique_ptr<abi::RingConsumer> injections;
     std::unique_ptr<PeerCache> cache;
+    std::unique_ptr<NativeCache> native;
     std::unique_ptr<Pipeline> pipeline;
     std::unique_ptr<snapshot::Reader> reader;
     tables::TablesView tables;
@@ -231,6 +233,25 @@ struct Worker::Impl {
                 sends[b].probe_node = p.node_id;
                 sends[b].probe_length = length;
             }
+        }
+    }
+
+    // Keepalives on native sessions this node started (worker 0, one per probe tick, a few per
+    // session), so that the responder can confirm the session before any data flows.
+    void send_keepalives() noexcept {
+        if (!tables_valid) return;
+        for (std::uint32_t i = 0; i < tables.node_count(); ++i) {
+            NativeSendEntry* entry = native->find_send(tables.peer(i).node_id);
+            if (entry == nullptr || entry->keepalives_left == 0 || free_list.empty()) continue;
+            --entry->keepalives_left;
+            const std::uint32_t b = free_list.back();
+            free_list.pop_back();
+            const Decision d = pipeline->keepalive(span_of(b), i);
+            if (d.action != Action::send_udp) {
+                free_list.push_back(b);
+                continue;
+            }
+            carry_out(b, d);
         }
     }
 
@@ -376,6 +397,10 @@ struct Worker::Impl {
                 tables = *view;
                 tables_valid = true;
                 const RefreshStats stats = cache->refresh(tables);
+                const NativeRefreshStats native_stats = native->refresh(tables);
+                if (native_stats.sessions_refused != 0)
+                    log::error("worker {}: {} native sessions could not be set up (AEAD unavailable)",
+                               setup.index, native_stats.sessions_refused);
                 if (stats.keys_refused != 0)
                     log::error(
                         "worker {}: {} session keys could not be set up (cipher or digest unavailable)",
@@ -415,6 +440,7 @@ struct Worker::Impl {
                         break;
                     case Op::probe_timer:
                         send_probes();
+                        send_keepalives();
                         arm_probe_timer();
                         break;
                     case Op::tun_write:
@@ -518,7 +544,10 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerSetup& setup, WorkerR
     w.events = std::make_unique<abi::RingProducer>(setup.region->event_ring(setup.index));
     w.injections = std::make_unique<abi::RingConsumer>(setup.region->injection_ring(setup.index));
     w.cache = std::make_unique<PeerCache>(setup.replay_window_bytes);
-    w.pipeline = std::make_unique<Pipeline>(*w.cache, *setup.sequences, *w.events, w.record->counters);
+    w.native = std::make_unique<NativeCache>(setup.index, setup.region->layout().params.worker_count,
+                                             crypto::AeadBackend::openssl);
+    w.pipeline =
+        std::make_unique<Pipeline>(*w.cache, *w.native, *setup.sequences, *w.events, w.record->counters);
     w.reader =
         std::make_unique<snapshot::Reader>(setup.region->header().published, w.record->quiescent_generation);
 

@@ -1,5 +1,6 @@
 #include "dataplane/io/udp_socket.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <linux/filter.h>
@@ -84,23 +85,42 @@ Result<UdpSockets> open_udp_sockets(std::uint16_t port, UdpFamily family, unsign
     return out;
 }
 
-Status steer_by_cpu(const std::vector<int>& fds, const std::vector<int>& cpu_of) {
+Status steer_received(const std::vector<int>& fds, const std::vector<int>& cpu_of) {
     if (fds.size() < 2 || cpu_of.size() != fds.size()) return {};
-    // Classic BPF: A = the receiving CPU; for each socket, "if A == its CPU return its index";
-    // otherwise return an index past the group, which makes the kernel use its hash.
+    // Classic BPF over the UDP payload; the result is an index into the SO_REUSEPORT group
+    // (sockets in the order they were bound), and an index past the group makes the kernel
+    // fall back to its hash over the address pair.
     std::vector<sock_filter> code;
-    code.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_CPU)));
-    std::vector<int> seen;
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-        if (cpu_of[i] < 0) return {};  // not pinned: the hash is all there is
-        bool duplicate = false;
-        for (int c : seen) duplicate = duplicate || c == cpu_of[i];
-        if (duplicate) continue;  // more workers than CPUs: the first worker of a CPU takes it
-        seen.push_back(cpu_of[i]);
-        code.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(cpu_of[i]), 0, 1));
-        code.push_back(BPF_STMT(BPF_RET | BPF_K, static_cast<std::uint32_t>(i)));
+    auto stmt = [&](std::uint16_t op, std::uint32_t k) { code.push_back(BPF_STMT(op, k)); };
+    auto jump = [&](std::uint16_t op, std::uint32_t k, std::uint8_t jt, std::uint8_t jf) {
+        code.push_back(BPF_JUMP(op, k, jt, jf));
+    };
+    // 1. Native packets (docs/protocol.md): byte 0 a native type (0xA1..0xA4), byte 1 the
+    //    version byte 0x10; worker = sender lane (bytes 2-3) % workers.
+    constexpr std::uint8_t kToLegacy4 = 5;  // from instruction 1 to the legacy part (8)
+    stmt(BPF_LD | BPF_B | BPF_ABS, 0);
+    jump(BPF_JMP | BPF_JGE | BPF_K, 0xA1, 0, kToLegacy4 + 1);
+    jump(BPF_JMP | BPF_JGT | BPF_K, 0xA4, kToLegacy4, 0);
+    stmt(BPF_LD | BPF_B | BPF_ABS, 1);
+    jump(BPF_JMP | BPF_JEQ | BPF_K, 0x10, 0, 3);
+    stmt(BPF_LD | BPF_H | BPF_ABS, 2);
+    stmt(BPF_ALU | BPF_MOD | BPF_K, static_cast<std::uint32_t>(fds.size()));
+    stmt(BPF_RET | BPF_A, 0);
+    // 2. Everything else (tinc's packets): the worker pinned to the receiving CPU.
+    bool pinned = true;
+    for (int c : cpu_of) pinned = pinned && c >= 0;
+    if (pinned) {
+        stmt(BPF_LD | BPF_W | BPF_ABS, static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_CPU));
+        std::vector<int> seen;
+        for (std::size_t i = 0; i < fds.size(); ++i) {
+            if (std::find(seen.begin(), seen.end(), cpu_of[i]) != seen.end())
+                continue;  // more workers than CPUs: the first worker of a CPU takes it
+            seen.push_back(cpu_of[i]);
+            jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(cpu_of[i]), 0, 1);
+            stmt(BPF_RET | BPF_K, static_cast<std::uint32_t>(i));
+        }
     }
-    code.push_back(BPF_STMT(BPF_RET | BPF_K, 0xffffffffU));
+    stmt(BPF_RET | BPF_K, 0xffffffffU);
     sock_fprog prog{static_cast<unsigned short>(code.size()), code.data()};
     if (::setsockopt(fds.front(), SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) != 0)
         return fail("SO_ATTACH_REUSEPORT_CBPF: {}", std::strerror(errno));

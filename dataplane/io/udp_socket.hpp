@@ -21,11 +21,14 @@ struct UdpSockets {
 
 [[nodiscard]] Result<UdpSockets> open_udp_sockets(std::uint16_t port, UdpFamily family, unsigned count);
 
-// Steers each received datagram to the socket of the worker pinned to the CPU that received it
-// (cpu_of[i] is the CPU of fds[i]'s worker): the packet is handled where the kernel already
-// has it in cache, and since a sender's datagrams arrive on the CPU of the interface queue
-// (or, over veth, of the sending thread), every flow stays on one worker. Datagrams that
-// arrive on a CPU without a worker fall back to the kernel's hash over the address pair.
-[[nodiscard]] Status steer_by_cpu(const std::vector<int>& fds, const std::vector<int>& cpu_of);
+// Steers each received datagram to one worker's socket:
+//  - a native packet (docs/protocol.md) to worker (sender lane % workers), so that each
+//    (session, sender lane) replay window has exactly one owner;
+//  - any other datagram (tinc's legacy packets) to the worker pinned to the CPU that
+//    received it (cpu_of[i] is the CPU of fds[i]'s worker): the packet is handled where the
+//    kernel already has it in cache, and since a sender's datagrams arrive on the CPU of the
+//    interface queue (or, over veth, of the sending thread), every flow stays on one worker.
+//    Unpinned workers, or a CPU without a worker: the kernel's hash over the address pair.
+[[nodiscard]] Status steer_received(const std::vector<int>& fds, const std::vector<int>& cpu_of);
 
 }  // namespace sluice::dataplane::io

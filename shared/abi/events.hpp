@@ -33,6 +33,10 @@ enum class EventType : std::uint16_t {
     // A broadcast or multicast frame that arrived from node aux (kLocalNode: our TUN device)
     // for the control plane to send along the broadcast tree. Payload: the frame.
     broadcast_frame = 5,
+    // A packet on native session local_index (payload: NativeConfirmed) from node aux was
+    // authenticated, on a session the tables flag native_flags::confirm. Each worker reports
+    // a session once.
+    native_confirmed = 6,
 };
 
 // Injection ring, sluiced -> sluice-dp.
@@ -75,9 +79,15 @@ struct PmtuResult {
     std::uint16_t reserved0;
 };
 
+struct NativeConfirmed {
+    std::uint32_t local_index;
+    std::uint32_t reserved0;
+};
+
 inline constexpr std::size_t kUnknownSourceDatagramMax = kRingPayloadMax - sizeof(UnknownSource);
 
 static_assert(sizeof(EventType) == sizeof(RingSlotHeader::type));
+static_assert(kIsPlainAbiType<NativeConfirmed> && sizeof(NativeConfirmed) == 8);
 static_assert(sizeof(InjectionType) == sizeof(RingSlotHeader::type));
 static_assert(kIsPlainAbiType<UnknownSource> && sizeof(UnknownSource) == 24 && alignof(UnknownSource) == 4);
 static_assert(offsetof(UnknownSource, family) == 0);

@@ -38,7 +38,7 @@ inline constexpr std::uint64_t kMagic = 0x4D53'4543'4955'4C53;
 // another version, so a sluiced and a sluice-dp from different builds fail loudly at start-up
 // instead of misreading each other. magic and abi_version stay at offsets 0 and 8 forever so
 // that any two versions can at least tell each other apart.
-inline constexpr std::uint32_t kAbiVersion = 3;
+inline constexpr std::uint32_t kAbiVersion = 4;
 
 inline constexpr std::size_t kCacheLine = 64;
 
@@ -173,16 +173,30 @@ enum class DropReason : std::uint8_t {
     buffer_exhausted,  // no provided buffer left for a receive
     tun_write_failed,
     udp_send_failed,
-    not_ipv4_or_ipv6,  // an ethertype or version nibble sluice does not route
-    looped_back,       // read from the TUN device but addressed to one of this node's subnets
+    not_ipv4_or_ipv6,        // an ethertype or version nibble sluice does not route
+    looped_back,             // read from the TUN device but addressed to one of this node's subnets
+    native_unknown_session,  // a native packet whose receiver index no published session has
+    native_wrong_worker,     // a native packet of a sender lane this worker does not own
 };
-inline constexpr std::size_t kDropReasonCount = 13;
+inline constexpr std::size_t kDropReasonCount = 15;
 
 [[nodiscard]] constexpr std::string_view drop_reason_name(DropReason reason) noexcept {
     constexpr std::array<std::string_view, kDropReasonCount> names{
-        "no_route",        "no_key",           "bad_mac",     "replay",           "too_short",
-        "too_big",         "unknown_peer",     "ring_full",   "buffer_exhausted", "tun_write_failed",
-        "udp_send_failed", "not_ipv4_or_ipv6", "looped_back",
+        "no_route",
+        "no_key",
+        "bad_mac",
+        "replay",
+        "too_short",
+        "too_big",
+        "unknown_peer",
+        "ring_full",
+        "buffer_exhausted",
+        "tun_write_failed",
+        "udp_send_failed",
+        "not_ipv4_or_ipv6",
+        "looped_back",
+        "native_unknown_session",
+        "native_wrong_worker",
     };
     const auto index = static_cast<std::size_t>(reason);
     return index < names.size() ? names[index] : "unknown";
@@ -200,9 +214,10 @@ struct alignas(kCacheLine) WorkerCounters {
     std::atomic<std::uint64_t> tun_tx_packets;  // frames written to the TUN queue
     std::atomic<std::uint64_t> tun_tx_bytes;
     std::atomic<std::uint64_t> batches;
-    std::atomic<std::uint64_t> events_pushed;    // messages put on the event ring
-    std::atomic<std::uint64_t> frames_injected;  // messages taken from the injection ring
-    std::atomic<std::uint64_t> reserved0;
+    std::atomic<std::uint64_t> events_pushed;                        // messages put on the event ring
+    std::atomic<std::uint64_t> frames_injected;                      // messages taken from the injection ring
+    std::atomic<std::uint64_t> native_rx_packets;                    // of rx_packets: native packets opened
+    std::atomic<std::uint64_t> native_tx_packets;                    // of tx_packets: native packets sealed
     std::array<std::atomic<std::uint64_t>, kDropReasonCount> drops;  // indexed by DropReason
 
     [[nodiscard]] std::atomic<std::uint64_t>& drop(DropReason reason) noexcept {
@@ -312,7 +327,7 @@ static_assert(offsetof(SnapshotSlotHeader, key_count) == 24);
 static_assert(offsetof(SnapshotSlotHeader, reserved0) == 28);
 static_assert(offsetof(SnapshotSlotHeader, reserved1) == 32);
 
-static_assert(static_cast<std::size_t>(DropReason::looped_back) + 1 == kDropReasonCount);
+static_assert(static_cast<std::size_t>(DropReason::native_wrong_worker) + 1 == kDropReasonCount);
 static_assert(kIsSharedAbiType<WorkerCounters> && sizeof(WorkerCounters) == 256 &&
               alignof(WorkerCounters) == 64);
 static_assert(offsetof(WorkerCounters, rx_packets) == 0);
@@ -326,8 +341,9 @@ static_assert(offsetof(WorkerCounters, tun_tx_bytes) == 56);
 static_assert(offsetof(WorkerCounters, batches) == 64);
 static_assert(offsetof(WorkerCounters, events_pushed) == 72);
 static_assert(offsetof(WorkerCounters, frames_injected) == 80);
-static_assert(offsetof(WorkerCounters, reserved0) == 88);
-static_assert(offsetof(WorkerCounters, drops) == 96);
+static_assert(offsetof(WorkerCounters, native_rx_packets) == 88);
+static_assert(offsetof(WorkerCounters, native_tx_packets) == 96);
+static_assert(offsetof(WorkerCounters, drops) == 104);
 static_assert(sizeof(WorkerCounters::drops) == kDropReasonCount * sizeof(std::uint64_t));
 
 static_assert(kIsSharedAbiType<WorkerRecord> && sizeof(WorkerRecord) == 320 && alignof(WorkerRecord) == 64);

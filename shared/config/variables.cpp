@@ -166,8 +166,8 @@ constexpr std::array registry = {
              .description = "File holding this node's Ed25519 private key.", .status = implemented,
              .sluice_only = true},
     Variable{.name = "Ed25519PublicKey", .scope = host, .type = ed25519_public_key,
-             .description = "The node's Ed25519 public key in base64, for sluice-to-sluice links.",
-             .peer_only = true, .sluice_only = true},
+             .description = "The node's Ed25519 public key in base64: native sessions with sluice nodes.",
+             .status = implemented, .peer_only = true, .sluice_only = true},
     Variable{.name = "MetricsAddress", .scope = server, .type = metrics_address, .default_text = "off",
              .description = "Address and port of the metrics HTTP endpoint.", .sluice_only = true},
 };

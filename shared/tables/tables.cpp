@@ -73,6 +73,34 @@ Result<std::size_t> encode_tables(const TablesInput& input, std::span<std::uint8
     if (!routes) return fail(routes.error());
     const std::vector<std::uint8_t> route_bytes = routes->serialise();
 
+    // Native sessions: checked here, laid out after the names.
+    std::set<std::uint64_t> session_ids;
+    std::set<std::uint32_t> local_indexes;
+    std::vector<std::uint32_t> native_send(order.size(), kNoIndex);
+    std::size_t native_key_count = 0;
+    for (std::uint32_t k = 0; k < input.native_sessions.size(); ++k) {
+        const NativeSessionInput& ns = input.native_sessions[k];
+        auto it = index_of.find(ns.node);
+        if (it == index_of.end())
+            return fail("tables: native session {} with unknown node {}", ns.session_id, ns.node);
+        if (ns.session_id == 0 || !session_ids.insert(ns.session_id).second)
+            return fail("tables: native session id {} (node {}) is 0 or used twice", ns.session_id, ns.node);
+        if (ns.local_index == 0 || !local_indexes.insert(ns.local_index).second)
+            return fail("tables: native index {} (node {}) is 0 or used twice", ns.local_index, ns.node);
+        if (ns.send_keys.empty() || ns.send_keys.size() > kMaxNativeLanes || ns.receive_keys.empty() ||
+            ns.receive_keys.size() > kMaxNativeLanes)
+            return fail("tables: native session with {} has {} send and {} receive lanes (1..{})", ns.node,
+                        ns.send_keys.size(), ns.receive_keys.size(), kMaxNativeLanes);
+        if ((ns.flags & ~native_flags::all) != 0)
+            return fail("tables: native session with {} has unknown flags {:#x}", ns.node, ns.flags);
+        if ((ns.flags & native_flags::send) != 0) {
+            if (native_send[it->second] != kNoIndex)
+                return fail("tables: two native send sessions for node {}", ns.node);
+            native_send[it->second] = k;
+        }
+        native_key_count += ns.send_keys.size() + ns.receive_keys.size();
+    }
+
     const std::uint32_t slots = endpoint_slots_for(order.size());
     std::size_t names_length = 0;
     for (const auto* n : order) names_length += n->name.size();
@@ -93,7 +121,13 @@ Result<std::size_t> encode_tables(const TablesInput& input, std::span<std::uint8
     at = align8(at + route_bytes.size());
     h.names_offset = static_cast<std::uint32_t>(at);
     h.names_length = static_cast<std::uint32_t>(names_length);
-    at += names_length;
+    at = align8(at + names_length);
+    h.sessions_offset = static_cast<std::uint32_t>(at);
+    h.session_count = static_cast<std::uint32_t>(input.native_sessions.size());
+    at += input.native_sessions.size() * sizeof(NativeSessionRecord);
+    h.native_keys_offset = static_cast<std::uint32_t>(at);
+    h.native_keys_length = static_cast<std::uint32_t>(native_key_count * kNativeKeyBytes);
+    at += native_key_count * kNativeKeyBytes;
     if (at > out.size() || at > 0xffffffffU)
         return fail("tables: {} nodes and {} subnets need {} bytes, the snapshot slot holds {}", order.size(),
                     input.subnets.size(), at, out.size());
@@ -122,6 +156,7 @@ Result<std::size_t> encode_tables(const TablesInput& input, std::span<std::uint8
         r.endpoint = n.endpoint;
         r.in_key = n.in_key;
         r.out_key = n.out_key;
+        r.native_send = native_send[i];
         std::memcpy(out.data() + h.peers_offset + i * sizeof(PeerRecord), &r, sizeof r);
         std::memcpy(out.data() + h.names_offset + name_at, n.name.data(), n.name.size());
         name_at += n.name.size();
@@ -142,6 +177,27 @@ Result<std::size_t> encode_tables(const TablesInput& input, std::span<std::uint8
     }
     std::memcpy(out.data() + h.endpoint_index_offset, index.data(), index.size() * sizeof(std::uint32_t));
     std::memcpy(out.data() + h.routes_offset, route_bytes.data(), route_bytes.size());
+    std::size_t key_at = 0;
+    for (std::uint32_t k = 0; k < input.native_sessions.size(); ++k) {
+        const NativeSessionInput& ns = input.native_sessions[k];
+        NativeSessionRecord r{};
+        r.session_id = ns.session_id;
+        r.node_index = index_of.find(ns.node)->second;
+        r.local_index = ns.local_index;
+        r.remote_index = ns.remote_index;
+        r.keys_offset = static_cast<std::uint32_t>(key_at);
+        r.local_lanes = static_cast<std::uint16_t>(ns.send_keys.size());
+        r.remote_lanes = static_cast<std::uint16_t>(ns.receive_keys.size());
+        r.suite = ns.suite;
+        r.flags = ns.flags;
+        std::memcpy(out.data() + h.sessions_offset + k * sizeof r, &r, sizeof r);
+        for (const auto* keys : {&ns.send_keys, &ns.receive_keys}) {
+            for (const auto& key : *keys) {
+                std::memcpy(out.data() + h.native_keys_offset + key_at, key.data(), key.size());
+                key_at += key.size();
+            }
+        }
+    }
     return at;
 }
 
@@ -167,11 +223,25 @@ Result<TablesView> TablesView::open(std::span<const std::uint8_t> bytes) {
     if (h.names_offset + std::uint64_t{h.names_length} > h.total_length)
         return fail("tables: names out of bounds");
     if (h.self_index >= h.node_count) return fail("tables: self index {} of {}", h.self_index, h.node_count);
+    if (!inside(h.sessions_offset, std::uint64_t{h.session_count} * sizeof(NativeSessionRecord)) ||
+        h.native_keys_offset + std::uint64_t{h.native_keys_length} > h.total_length)
+        return fail("tables: native sessions out of bounds");
     const auto* base = bytes.data();
     TablesView v;
     v.peers_ = reinterpret_cast<const PeerRecord*>(base + h.peers_offset);
     v.endpoint_index_ = reinterpret_cast<const std::uint32_t*>(base + h.endpoint_index_offset);
     v.names_ = reinterpret_cast<const char*>(base + h.names_offset);
+    v.sessions_ = reinterpret_cast<const NativeSessionRecord*>(base + h.sessions_offset);
+    v.native_keys_ = base + h.native_keys_offset;
+    v.session_count_ = h.session_count;
+    for (std::uint32_t k = 0; k < h.session_count; ++k) {
+        const NativeSessionRecord& s = v.sessions_[k];
+        const std::uint64_t keys = (std::uint64_t{s.local_lanes} + s.remote_lanes) * kNativeKeyBytes;
+        if (s.node_index >= h.node_count || s.local_lanes == 0 || s.local_lanes > kMaxNativeLanes ||
+            s.remote_lanes == 0 || s.remote_lanes > kMaxNativeLanes ||
+            s.keys_offset + keys > h.native_keys_length || (s.flags & ~native_flags::all) != 0)
+            return fail("tables: native session {} is out of bounds", k);
+    }
     v.node_count_ = h.node_count;
     v.self_index_ = h.self_index;
     v.endpoint_mask_ = h.endpoint_slots - 1;
@@ -184,6 +254,8 @@ Result<TablesView> TablesView::open(std::span<const std::uint8_t> bytes) {
         if (r.in_key.key_length > kMaxLegacyKeyBytes || r.out_key.key_length > kMaxLegacyKeyBytes)
             return fail("tables: key of node {} too long", i);
         if ((r.flags & ~peer_flags::all) != 0) return fail("tables: node {} has unknown flags", i);
+        if (r.native_send != kNoIndex && r.native_send >= h.session_count)
+            return fail("tables: node {} names native session {} of {}", i, r.native_send, h.session_count);
     }
     std::uint32_t empty = 0;
     for (std::uint32_t s = 0; s < h.endpoint_slots; ++s) {

@@ -2,6 +2,7 @@
 // The byte layout is tables_format.hpp.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -32,6 +33,18 @@ struct NodeInput {
     LegacyKeyRecord out_key{};
 };
 
+// One native session (docs/protocol.md): the keys of one finished exchange with `node`.
+struct NativeSessionInput {
+    std::string node;
+    std::uint64_t session_id = 0;  // unique for the life of the region, never 0
+    std::uint32_t local_index = 0;
+    std::uint32_t remote_index = 0;
+    std::uint8_t suite = 0;
+    std::uint8_t flags = 0;  // native_flags; `send` makes it the node's native_send
+    std::vector<std::array<std::uint8_t, kNativeKeyBytes>> send_keys;     // [our lane]
+    std::vector<std::array<std::uint8_t, kNativeKeyBytes>> receive_keys;  // [peer's lane]
+};
+
 struct SubnetInput {
     net::Subnet subnet;
     std::string owner;
@@ -41,11 +54,14 @@ struct TablesInput {
     std::string self_name;
     std::vector<NodeInput> nodes;  // any order; must include self
     std::vector<SubnetInput> subnets;
+    std::vector<NativeSessionInput> native_sessions;
 };
 
 // Encodes input into out and returns the number of bytes used. Fails (naming the culprit) on
 // a duplicate node name or id, a via/nexthop/owner that is not a node, no self node, unknown
-// flag bits, a key longer than kMaxLegacyKeyBytes, or when out is too small.
+// flag bits, a key longer than kMaxLegacyKeyBytes, a native session that names no node, has
+// a duplicate id or local index, 0 or more than kMaxNativeLanes lanes, or is a second send
+// session for its node, or when out is too small.
 [[nodiscard]] Result<std::size_t> encode_tables(const TablesInput& input, std::span<std::uint8_t> out);
 
 // A validated window on encoded tables; it does not own the bytes. open() checks every offset,
@@ -67,10 +83,29 @@ public:
     // The index of the node called name, or kNoIndex (binary search: records are in name order).
     [[nodiscard]] std::uint32_t find_name(std::string_view name) const noexcept;
 
+    [[nodiscard]] std::span<const NativeSessionRecord> native_sessions() const noexcept {
+        return {sessions_, session_count_};
+    }
+    // Lane keys of a session (validated by open()).
+    [[nodiscard]] std::span<const std::uint8_t, kNativeKeyBytes> native_send_key(
+        const NativeSessionRecord& s, std::uint16_t lane) const noexcept {
+        return std::span<const std::uint8_t, kNativeKeyBytes>(
+            native_keys_ + s.keys_offset + lane * kNativeKeyBytes, kNativeKeyBytes);
+    }
+    [[nodiscard]] std::span<const std::uint8_t, kNativeKeyBytes> native_receive_key(
+        const NativeSessionRecord& s, std::uint16_t lane) const noexcept {
+        return std::span<const std::uint8_t, kNativeKeyBytes>(
+            native_keys_ + s.keys_offset + (std::size_t{s.local_lanes} + lane) * kNativeKeyBytes,
+            kNativeKeyBytes);
+    }
+
 private:
     const PeerRecord* peers_ = nullptr;
     const std::uint32_t* endpoint_index_ = nullptr;
     const char* names_ = nullptr;
+    const NativeSessionRecord* sessions_ = nullptr;
+    const std::uint8_t* native_keys_ = nullptr;
+    std::uint32_t session_count_ = 0;
     std::uint32_t node_count_ = 0;
     std::uint32_t self_index_ = kNoIndex;
     std::uint32_t endpoint_mask_ = 0;

@@ -11,6 +11,8 @@
 //   endpoint index: u32[endpoint_slots]  open addressing, linear probing, kNoIndex = empty
 //   route table blob                     shared/route's serialised RouteTable
 //   names                                the node names, not terminated, at PeerRecord offsets
+//   NativeSessionRecord[session_count]   native sessions with sluice nodes (docs/protocol.md)
+//   native keys                          32-byte lane keys, at NativeSessionRecord offsets
 //
 // Every section starts at a multiple of 8 bytes. Records are plain, trivially copyable structs
 // without implicit padding, read in place by the workers after TablesView::open validated them.
@@ -25,7 +27,7 @@ namespace sluice::tables {
 
 // "SLTB" when read as a little-endian word.
 inline constexpr std::uint32_t kTablesMagic = 0x42544c53;
-inline constexpr std::uint32_t kTablesVersion = 2;
+inline constexpr std::uint32_t kTablesVersion = 3;
 inline constexpr std::uint32_t kNoIndex = 0xffffffff;
 // The largest legacy UDP key: keylen + ivlen of any CBC cipher OpenSSL offers (64 + 16 for
 // the longest keys in use; tinc's aes-256-cbc needs 48).
@@ -93,10 +95,45 @@ struct PeerRecord {
     // tinc sends them; workers probe while min_mtu < max_mtu.
     std::uint16_t min_mtu;
     std::uint16_t max_mtu;
-    std::uint32_t reserved0;
+    // The native session to seal packets to this node with (an index into the session
+    // records), or kNoIndex: then packets to it use the legacy format.
+    std::uint32_t native_send;
     Endpoint endpoint;        // this node's UDP address, family none if unknown
     LegacyKeyRecord in_key;   // opens packets FROM this node (we generated it, ANS_KEY to it)
     LegacyKeyRecord out_key;  // seals packets TO this node (from its ANS_KEY)
+};
+
+inline constexpr std::size_t kNativeKeyBytes = 32;
+inline constexpr std::uint16_t kMaxNativeLanes = 64;
+
+namespace native_flags {
+// Seal with this session (it is some node's PeerRecord::native_send).
+inline constexpr std::uint8_t send = 1U << 0;
+// sluiced waits for the first authenticated packet on this session (a responder's "next"
+// session): a worker that opens one reports it once with a native_confirmed event.
+inline constexpr std::uint8_t confirm = 1U << 1;
+// This node started the exchange: worker 0 sends keepalives on it when it first appears, so
+// that the responder can confirm it without waiting for data.
+inline constexpr std::uint8_t initiator = 1U << 2;
+inline constexpr std::uint8_t all = (1U << 3) - 1;
+}  // namespace native_flags
+
+// One native session with one node. session_id is unique for the life of the region, so a
+// worker's cipher contexts (and its send counter) stay valid exactly while the id is
+// published. Keys: local_lanes send keys (ours, one per sending worker), then remote_lanes
+// receive keys (one per sending worker of the peer), 32 bytes each, from keys_offset in the
+// native key section.
+struct NativeSessionRecord {
+    std::uint64_t session_id;
+    std::uint32_t node_index;    // the peer
+    std::uint32_t local_index;   // in the header of every packet the peer sends us
+    std::uint32_t remote_index;  // what we write into our packets
+    std::uint32_t keys_offset;   // bytes into the native key section
+    std::uint16_t local_lanes;
+    std::uint16_t remote_lanes;
+    std::uint8_t suite;  // dataplane::crypto::AeadAlgorithm's values (1 AES-256-GCM, 2 ChaCha20-Poly1305)
+    std::uint8_t flags;  // native_flags
+    std::uint16_t reserved0;
 };
 
 struct TablesHeader {
@@ -112,7 +149,10 @@ struct TablesHeader {
     std::uint32_t names_offset;
     std::uint32_t names_length;
     std::uint32_t total_length;
-    std::array<std::uint32_t, 4> reserved;
+    std::uint32_t sessions_offset;
+    std::uint32_t session_count;
+    std::uint32_t native_keys_offset;
+    std::uint32_t native_keys_length;
 };
 
 template <typename T>
@@ -127,7 +167,9 @@ static_assert(offsetof(LegacyKeyRecord, key) == 24);
 static_assert(kIsPlainRecord<PeerRecord> && sizeof(PeerRecord) == 296 && alignof(PeerRecord) == 8);
 static_assert(offsetof(PeerRecord, min_mtu) == 24 && offsetof(PeerRecord, max_mtu) == 26);
 static_assert(offsetof(PeerRecord, endpoint) == 32 && offsetof(PeerRecord, in_key) == 56);
-static_assert(offsetof(PeerRecord, out_key) == 176);
+static_assert(offsetof(PeerRecord, out_key) == 176 && offsetof(PeerRecord, native_send) == 28);
+static_assert(kIsPlainRecord<NativeSessionRecord> && sizeof(NativeSessionRecord) == 32);
+static_assert(offsetof(NativeSessionRecord, keys_offset) == 20 && offsetof(NativeSessionRecord, suite) == 28);
 static_assert(kIsPlainRecord<TablesHeader> && sizeof(TablesHeader) == 64);
 
 // The hash the endpoint index uses (FNV-1a over family, port and address bytes). Not keyed:

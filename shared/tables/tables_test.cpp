@@ -166,3 +166,101 @@ TEST_CASE("tables: the endpoint index finds every node among many") {
               static_cast<std::uint32_t>(i));
     CHECK(view->find_endpoint(v4(198, 18, 0, 0, 655)) == kNoIndex);  // self is not indexed
 }
+
+namespace {
+
+NativeSessionInput session(const char* node, std::uint64_t id, std::uint32_t local, std::uint8_t flags,
+                           std::size_t send_lanes, std::size_t receive_lanes) {
+    NativeSessionInput s;
+    s.node = node;
+    s.session_id = id;
+    s.local_index = local;
+    s.remote_index = local + 1000;
+    s.suite = 1;
+    s.flags = flags;
+    for (std::size_t i = 0; i < send_lanes; ++i) {
+        std::array<std::uint8_t, kNativeKeyBytes> k{};
+        k.fill(static_cast<std::uint8_t>(0x10 + i));
+        s.send_keys.push_back(k);
+    }
+    for (std::size_t i = 0; i < receive_lanes; ++i) {
+        std::array<std::uint8_t, kNativeKeyBytes> k{};
+        k.fill(static_cast<std::uint8_t>(0x80 + i));
+        s.receive_keys.push_back(k);
+    }
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("native sessions travel with their keys and the node's send session") {
+    TablesInput in = three_nodes();
+    in.native_sessions = {session("gamma", 5, 77, native_flags::send | native_flags::initiator, 2, 3),
+                          session("gamma", 4, 76, native_flags::confirm, 2, 3)};
+    std::vector<std::uint8_t> bytes(1 << 16);
+    const auto used = encode_tables(in, bytes);
+    REQUIRE(used);
+    auto view = TablesView::open(std::span(bytes).first(*used));
+    REQUIRE(view);
+    REQUIRE(view->native_sessions().size() == 2);
+    const std::uint32_t g = view->find_name("gamma");
+    REQUIRE(view->peer(g).native_send == 0);
+    CHECK(view->peer(view->find_name("alpha")).native_send == kNoIndex);
+    const NativeSessionRecord& s = view->native_sessions()[0];
+    CHECK(s.session_id == 5);
+    CHECK(s.node_index == g);
+    CHECK(s.local_index == 77);
+    CHECK(s.remote_index == 1077);
+    CHECK(s.local_lanes == 2);
+    CHECK(s.remote_lanes == 3);
+    CHECK(s.flags == (native_flags::send | native_flags::initiator));
+    CHECK(view->native_send_key(s, 1)[0] == 0x11);
+    CHECK(view->native_receive_key(s, 2)[31] == 0x82);
+    CHECK(view->native_sessions()[1].flags == native_flags::confirm);
+}
+
+TEST_CASE("native sessions that would confuse a worker are refused") {
+    std::vector<std::uint8_t> bytes(1 << 16);
+    auto refused = [&](std::vector<NativeSessionInput> sessions) {
+        TablesInput in = three_nodes();
+        in.native_sessions = std::move(sessions);
+        return !encode_tables(in, bytes);
+    };
+    CHECK(refused({session("nobody", 1, 1, 0, 1, 1)}));
+    CHECK(refused({session("gamma", 1, 1, 0, 1, 1), session("gamma", 1, 2, 0, 1, 1)}));  // same id
+    CHECK(refused({session("gamma", 1, 1, 0, 1, 1), session("alpha", 2, 1, 0, 1, 1)}));  // same index
+    CHECK(refused({session("gamma", 0, 1, 0, 1, 1)}));
+    CHECK(refused({session("gamma", 1, 1, 0, 0, 1)}));
+    CHECK(refused({session("gamma", 1, 1, 0, 65, 1)}));
+    CHECK(refused({session("gamma", 1, 1, native_flags::send, 1, 1),
+                   session("gamma", 2, 2, native_flags::send, 1, 1)}));
+    CHECK(refused({session("gamma", 1, 1, 0x80, 1, 1)}));
+    CHECK_FALSE(refused({session("gamma", 1, 1, native_flags::send, 64, 64)}));
+}
+
+TEST_CASE("a tampered native session record is refused at open") {
+    TablesInput in = three_nodes();
+    in.native_sessions = {session("gamma", 5, 77, native_flags::send, 2, 2)};
+    std::vector<std::uint8_t> bytes(1 << 16);
+    const auto used = encode_tables(in, bytes);
+    REQUIRE(used);
+    TablesHeader h{};
+    std::memcpy(&h, bytes.data(), sizeof h);
+    NativeSessionRecord r{};
+    std::memcpy(&r, bytes.data() + h.sessions_offset, sizeof r);
+    auto with = [&](NativeSessionRecord changed) {
+        std::vector<std::uint8_t> copy(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(*used));
+        std::memcpy(copy.data() + h.sessions_offset, &changed, sizeof changed);
+        return TablesView::open(copy).has_value();
+    };
+    CHECK(with(r));
+    NativeSessionRecord lanes = r;
+    lanes.remote_lanes = 40;  // keys beyond the section
+    CHECK_FALSE(with(lanes));
+    NativeSessionRecord node = r;
+    node.node_index = 3;
+    CHECK_FALSE(with(node));
+    NativeSessionRecord zero = r;
+    zero.local_lanes = 0;
+    CHECK_FALSE(with(zero));
+}

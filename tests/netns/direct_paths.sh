@@ -84,6 +84,23 @@ udp_bytes() {
         python3 -c 'import json,sys; print(sum(w["rx_bytes"] + w["tx_bytes"] for w in json.load(sys.stdin)))'
 }
 
+# native_packets NODE: native packets the node's data plane opened plus sealed.
+native_packets() {
+    "$SLUICECTL" -c "$TMP/$1" dump workers --json |
+        python3 -c 'import json,sys; print(sum(w["native_rx_packets"] + w["native_tx_packets"] for w in json.load(sys.stdin)))'
+}
+# has_native NODE PEER: NODE seals packets to PEER with a native session.
+has_native() {
+    "$SLUICECTL" -c "$TMP/$1" dump peers --json |
+        python3 -c 'import json,sys; sys.exit(0 if any(p["name"] == sys.argv[1] and "lanes" in (p["native"] or "") for p in json.load(sys.stdin)) else 1)' "$2"
+}
+# The two sluice nodes agree native sessions (SLUICE-KX1 in REQ_KEY, docs/protocol.md); the
+# tinc node gets none and relays nothing of it.
+wait_for 30 "beta has a native session with gamma" has_native beta gamma
+wait_for 30 "gamma has a native session with beta" has_native gamma beta
+! has_native beta alpha || die "beta claims a native session with tincd"
+"$SLUICECTL" -c "$TMP/beta" dump peers
+
 spawn beta iperf3 -s -p 5201
 spawn gamma iperf3 -s -p 5201
 wait_for 10 "iperf3 listens on beta" in_ns beta bash -c "ss -ltn | grep -q :5201"
@@ -109,10 +126,26 @@ for pair in "gamma 2" "alpha 2"; do
     client=$1 server=$2
     for flag in "" "-R"; do
         before=$(udp_bytes beta)
+        native_before=$(native_packets beta)
         read -r bytes mbits < <(transfer "$client" "$server" "$flag")
         ((bytes > 0)) || die "iperf3 $client -> beta $flag moved nothing"
         check_udp_carried beta "$before" "$bytes"
-        log "ok: iperf3 $client <-> beta ${flag:-(forward)}: $mbits Mbit/s over UDP ($FAMILY underlay)"
+        native_moved=$(($(native_packets beta) - native_before))
+        # Between sluice nodes the native format carries the data: at least one native packet
+        # per 1420 bytes moved (the tunnel MTU); with tincd none at all.
+        if [[ $client == gamma ]]; then
+            ((native_moved >= bytes / 1420)) || {
+                "$SLUICECTL" -c "$TMP/beta" dump workers
+                "$SLUICECTL" -c "$TMP/gamma" dump workers
+                "$SLUICECTL" -c "$TMP/gamma" dump peers
+                die "beta moved $native_moved native packets for $bytes bytes from gamma: not the native format"
+            }
+            format="native"
+        else
+            ((native_moved == 0)) || die "beta moved $native_moved native packets with tincd"
+            format="legacy"
+        fi
+        log "ok: iperf3 $client <-> beta ${flag:-(forward)}: $mbits Mbit/s over UDP, $format format ($FAMILY underlay)"
     done
 done
 
