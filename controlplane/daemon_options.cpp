@@ -79,7 +79,7 @@ std::string daemon_usage() {
   -D, --no-detach        stay in the foreground
   -d, --debug[=LEVEL]    raise the debug level (tincd's levels 0..10; -d5 sets 5)
       --logfile[=FILE]   log to FILE (default /var/log/sluice.NETNAME.log)
-      --pidfile=FILE     write the PID to FILE (default /run/sluice.NETNAME.pid)
+      --pidfile=FILE     write the PID to FILE (default /run/sluice/NETNAME.pid)
   -h, --help             show this help
       --version          show the version
 )";

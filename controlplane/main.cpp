@@ -12,6 +12,7 @@
 #include "controlplane/daemon/daemon.hpp"
 #include "controlplane/daemon/daemon_settings.hpp"
 #include "controlplane/daemon_options.hpp"
+#include "controlplane/io/service_notify.hpp"
 #include "shared/log/log.hpp"
 #include "shared/version.hpp"
 
@@ -46,12 +47,23 @@ int main(int argc, char** argv) {
     log_options.syslog = !options->foreground && log_options.logfile.empty();
     log::init(log_options);
 
-    if (!options->foreground && ::daemon(0, 0) != 0) {
-        log::error("cannot detach: {}", std::strerror(errno));
-        return 1;
+    // Taken (and removed from the environment) before any child exists.
+    auto notifier = io::ServiceNotifier::from_environment();
+    if (!notifier) {
+        log::warn("{}; not notifying the service manager", notifier.error().message);
+        notifier = io::ServiceNotifier();
+    }
+    if (!options->foreground) {
+        if (::daemon(0, 0) != 0) {
+            log::error("cannot detach: {}", std::strerror(errno));
+            return 1;
+        }
+        // The process the manager started has just exited: name the one that goes on (a
+        // manager that allows it, NotifyAccess=all, follows it). Type=notify units run -D.
+        (void)notifier->send(fmt::format("MAINPID={}", ::getpid()));
     }
     try {
-        auto d = daemon::Daemon::create(*options);
+        auto d = daemon::Daemon::create(*options, std::move(*notifier));
         if (!d) {
             log::error("{}", d.error().message);
             return 1;

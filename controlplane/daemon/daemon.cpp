@@ -1,6 +1,9 @@
 #include "controlplane/daemon/daemon.hpp"
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -23,9 +26,11 @@ std::string Connection::label() const {
     return fmt::format("{} ({} port {})", who, host, port);
 }
 
-Result<std::unique_ptr<Daemon>> Daemon::create(controlplane::DaemonOptions options) {
+Result<std::unique_ptr<Daemon>> Daemon::create(controlplane::DaemonOptions options,
+                                               io::ServiceNotifier notifier) {
     std::unique_ptr<Daemon> d(new Daemon());
     d->options_ = options;
+    d->notifier_ = std::move(notifier);
     std::string confdir = options.confdir.value_or("");
     if (confdir.empty()) {
         if (options.netname) {
@@ -93,6 +98,12 @@ Result<std::unique_ptr<Daemon>> Daemon::create(controlplane::DaemonOptions optio
         *d->loop_,
         io::ScriptRunnerOptions{d->config_.directory, d->settings_.scripts_interpreter, seconds(60)});
 
+    if (options.netname && !options.pidfile) {
+        // Made by the service manager (RuntimeDirectory=) under systemd; by us otherwise.
+        const std::string dir(runtime_directory);
+        if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+            return fail("cannot create {}: {}", dir, std::strerror(errno));
+    }
     auto pid = io::PidFile::create(d->settings_.pidfile);
     if (!pid) return fail(pid.error());
     d->pidfile_.emplace(std::move(*pid));
@@ -103,6 +114,12 @@ Result<std::unique_ptr<Daemon>> Daemon::create(controlplane::DaemonOptions optio
     if (!control) return fail(control.error());
     d->control_ = std::move(*control);
 
+    if (d->settings_.data_plane == "external") {
+        d->report(d->notifier_.status(fmt::format("Waiting for sluice-dp on {} (DataPlane = external)",
+                                                  d->settings_.data_plane_socket)));
+    } else if (d->settings_.data_plane == "managed") {
+        d->report(d->notifier_.status("Starting the data plane (sluice-dp)"));
+    }
     if (auto s = d->start_data_plane(); !s) return fail(s.error());
     if (auto s = d->start_network(); !s) return fail(s.error());
     return d;
@@ -271,11 +288,18 @@ int Daemon::run() {
         log::warn("TCPOnly = no, but DataPlane = none: UDP that peers send to this node is not read");
     }
     publish_tables();
+    report(notifier_.status("Running tinc-up"));
     run_script("tinc-up", {}, /*sync=*/true);
     apply(mesh_->start());
     for (const auto& name : settings_.connect_to) start_outgoing(name);
     loop_->add_periodic(seconds(1), [this] { tick(); });
     log::info("Ready");
+    // Ready means: the configuration is read, the device exists (the data plane attached
+    // before the listeners opened) and tinc-up has configured it, the meta-protocol
+    // listeners and the control socket are open, and the loop answers both from here on.
+    // Units ordered after this one may bind to the overlay addresses tinc-up set. Peers
+    // being reachable is not part of it: they may be down for reasons of their own.
+    report(notifier_.ready(running_status(service_facts())));
 
     if (auto s = loop_->run(); !s) {
         log::error("event loop failed: {}", s.error().message);
@@ -582,6 +606,7 @@ void Daemon::schedule_retry(Outgoing& o) {
 void Daemon::tick() {
     const TimePoint now = loop_->now();
     apply(mesh_->tick(now));
+    if (!stopping_) report(notifier_.status(running_status(service_facts())));
     std::vector<mesh::ConnectionId> stalled;
     for (const auto& [id, c] : connections_)
         if (c->stream->output_stalled_for(now) >= settings_.ping_timeout && c->meta->active())
@@ -606,23 +631,31 @@ void Daemon::run_script(const std::string& name, std::vector<std::pair<std::stri
 }
 
 void Daemon::reload() {
+    report(notifier_.reloading("Reloading the configuration"));
     log::reopen();
     log::info("Got HUP signal: rereading configuration");
-    auto loaded = config::load_config_dir(config_.directory);
-    if (!loaded) {
-        log::error("Reload failed, keeping the running configuration: {}", loaded.error().message);
-        return;
+    if (auto s = reload_configuration(); !s) {
+        log::error("Reload failed, keeping the running configuration: {}", s.error().message);
+        last_reload_error_ = s.error().message;
+    } else {
+        last_reload_error_.clear();
     }
+    report(notifier_.ready(running_status(service_facts())));
+}
+
+Status Daemon::reload_configuration() {
+    auto loaded = config::load_config_dir(config_.directory);
+    if (!loaded) return fail(loaded.error());
     if (config::has_errors(loaded->diagnostics)) {
-        for (const auto& d : loaded->diagnostics) log::error("{}", d.to_string());
-        log::error("Reload failed, keeping the running configuration");
-        return;
+        std::string first;
+        for (const auto& d : loaded->diagnostics) {
+            log::error("{}", d.to_string());
+            if (first.empty() && d.severity == config::Severity::error) first = d.to_string();
+        }
+        return fail("{}", first);
     }
     auto settings = make_settings(*loaded, options_);
-    if (!settings) {
-        log::error("Reload failed, keeping the running configuration: {}", settings.error().message);
-        return;
-    }
+    if (!settings) return fail(settings.error());
     // Links to nodes whose host file changed are closed, as tincd does; they reconnect
     // with the new file.
     std::vector<mesh::ConnectionId> changed;
@@ -670,12 +703,37 @@ void Daemon::reload() {
             start_outgoing(name);
         }
     }
+    return {};
+}
+
+ServiceFacts Daemon::service_facts() const {
+    ServiceFacts f;
+    for (const auto& [name, node] : mesh_->graph().nodes()) {
+        if (name == settings_.name) continue;
+        ++f.nodes_known;
+        if (node.reachable) ++f.nodes_reachable;
+    }
+    for (const auto& [id, c] : connections_)
+        if (c->meta->active()) ++f.meta_connections;
+    f.data_plane = !data_plane_              ? DataPlaneState::none
+                   : data_plane_->attached() ? DataPlaneState::attached
+                                             : DataPlaneState::down;
+    if (data_plane_) f.interface = data_plane_->interface();
+    f.last_reload_error = last_reload_error_;
+    return f;
+}
+
+void Daemon::report(Status notified) {
+    if (notified || notify_failed_) return;
+    notify_failed_ = true;  // once: a manager that went away would otherwise fill the log
+    log::warn("{}", notified.error().message);
 }
 
 void Daemon::shutdown(const std::string& why) {
     if (stopping_) return;
     stopping_ = true;
     log::info("{}: shutting down", why);
+    report(notifier_.stopping(fmt::format("Stopping: {}", why)));
     // Tell the neighbours our links are gone (tinc 1.0.36 just closes; the issue asks for
     // DEL_EDGE so the mesh learns at once instead of after a PING timeout).
     for (const auto& [id, n] : mesh_->neighbours()) {

@@ -10,11 +10,13 @@
 #include <vector>
 
 #include "controlplane/daemon/daemon_settings.hpp"
+#include "controlplane/daemon/service_status.hpp"
 #include "controlplane/dataplane/link.hpp"
 #include "controlplane/dataplane/tables_builder.hpp"
 #include "controlplane/io/event_loop.hpp"
 #include "controlplane/io/pidfile.hpp"
 #include "controlplane/io/script_runner.hpp"
+#include "controlplane/io/service_notify.hpp"
 #include "controlplane/io/socket.hpp"
 #include "controlplane/io/stream.hpp"
 #include "controlplane/io/tarpit.hpp"
@@ -56,8 +58,10 @@ struct Outgoing {
 
 class Daemon {
 public:
-    // Loads everything and binds the sockets; a failure here is a start-up error.
-    [[nodiscard]] static Result<std::unique_ptr<Daemon>> create(controlplane::DaemonOptions options);
+    // Loads everything and binds the sockets; a failure here is a start-up error. `notifier`
+    // hears the start-up progress, READY=1 once run() has run tinc-up, and what follows.
+    [[nodiscard]] static Result<std::unique_ptr<Daemon>> create(controlplane::DaemonOptions options,
+                                                                io::ServiceNotifier notifier = {});
     ~Daemon();
 
     // Runs until SIGTERM/SIGINT or `sluicectl stop`; returns the exit code.
@@ -94,9 +98,14 @@ private:
     void tick();
     void run_script(const std::string& name, std::vector<std::pair<std::string, std::string>> env, bool sync);
     void reload();
+    [[nodiscard]] Status reload_configuration();
     void shutdown(const std::string& why);
     [[nodiscard]] io::ControlResponse control(std::string_view request);
     [[nodiscard]] Result<session::PeerSettings> peer_settings(const std::string& name);
+
+    // The service manager: what to show in `systemctl status`, and failures to tell it.
+    [[nodiscard]] ServiceFacts service_facts() const;
+    void report(Status notified);
 
     // The data plane: started (or taken over) before the network, fed after every change.
     Status start_data_plane();
@@ -114,6 +123,9 @@ private:
     std::unique_ptr<io::ScriptRunner> scripts_;
     std::unique_ptr<mesh::Mesh> mesh_;
     std::optional<io::PidFile> pidfile_;
+    io::ServiceNotifier notifier_;
+    bool notify_failed_ = false;     // logged once
+    std::string last_reload_error_;  // shown in the status until a reload succeeds
     std::unique_ptr<io::ControlServer> control_;
     std::vector<io::Listener> listeners_;
     io::AcceptThrottle throttle_;

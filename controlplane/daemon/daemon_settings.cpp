@@ -12,7 +12,7 @@ namespace sluice::daemon {
 
 std::string default_pidfile(const std::optional<std::string>& netname,
                             const std::optional<std::string>& confdir) {
-    if (netname) return "/run/sluice." + *netname + ".pid";
+    if (netname) return std::string(runtime_directory) + "/" + *netname + ".pid";
     if (confdir) return *confdir + "/sluiced.pid";
     return "/run/sluice.pid";
 }

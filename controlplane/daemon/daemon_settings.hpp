@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "controlplane/daemon_options.hpp"
@@ -52,9 +53,11 @@ struct DaemonSettings {
     std::string scripts_interpreter;
 };
 
-// Paths when not given: with -n NET, /run/sluice.NET.pid; with -c DIR only, DIR/sluiced.pid
-// (so that several -c directories never collide); otherwise /run/sluice.pid. The control
-// socket is the pid file's path with ".socket" instead of ".pid".
+// Paths when not given: with -n NET, /run/sluice/NET.pid (a directory of their own, which a
+// service manager can make writable and nothing else in /run); with -c DIR only,
+// DIR/sluiced.pid (so that several -c directories never collide); otherwise /run/sluice.pid.
+// The control socket is the pid file's path with ".socket" instead of ".pid".
+inline constexpr std::string_view runtime_directory = "/run/sluice";
 [[nodiscard]] std::string default_pidfile(const std::optional<std::string>& netname,
                                           const std::optional<std::string>& confdir);
 [[nodiscard]] std::string control_socket_for(const std::string& pidfile);
