@@ -10,9 +10,12 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
+#include <type_traits>
 
 namespace sluice::dataplane::packet {
 
@@ -39,12 +42,57 @@ constexpr void store_be32(std::span<std::uint8_t> bytes, std::size_t offset, std
     bytes[offset + 3] = static_cast<std::uint8_t>(value);
 }
 
+namespace checksum_detail {
+
+// The sum of bytes as 64-bit words in the host's order with end-around carry, folded to 16
+// bits and brought to network order. This is the sum of the big-endian 16-bit words modulo
+// 0xffff (2^16 = 1 there, and RFC 1071 section 2(B): the sum commutes with byte swapping),
+// and never 0 unless every byte is 0, so it can stand in for them in a running sum. Eight
+// bytes per add instead of two: TCP segmentation offload sums 64 KB per super-frame.
+[[nodiscard]] inline std::uint16_t sum_words(const std::uint8_t* data, std::size_t words) noexcept {
+    // Two independent add-with-carry chains: one chain waits on its own carry flag every
+    // word, two keep the adder busy (about twice as fast as one on the CPUs we run on).
+    std::uint64_t even = 0;
+    std::uint64_t odd = 0;
+    std::uint64_t carries = 0;
+    std::size_t i = 0;
+    for (; i + 2 <= words; i += 2) {
+        std::uint64_t a;
+        std::uint64_t b;
+        std::memcpy(&a, data + 8 * i, 8);  // any alignment
+        std::memcpy(&b, data + 8 * i + 8, 8);
+        carries += __builtin_add_overflow(even, a, &even);
+        carries += __builtin_add_overflow(odd, b, &odd);
+    }
+    if (i < words) {
+        std::uint64_t a;
+        std::memcpy(&a, data + 8 * i, 8);
+        carries += __builtin_add_overflow(even, a, &even);
+    }
+    std::uint64_t sum = (even & 0xffffffff) + (even >> 32) + (odd & 0xffffffff) + (odd >> 32);
+    // Each carry out of bit 63 is worth 1 (2^64 = 1 modulo 0xffff).
+    sum += carries;
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    const auto folded = static_cast<std::uint16_t>(sum);
+    if constexpr (std::endian::native == std::endian::little)
+        return static_cast<std::uint16_t>((folded << 8) | (folded >> 8));
+    else
+        return folded;
+}
+
+}  // namespace checksum_detail
+
 // Adds bytes to a running ones'-complement sum as big-endian 16-bit words. An odd last byte
 // counts as the high half of a word padded with zero, so when a message is summed in pieces
 // only the last piece may have odd length.
 [[nodiscard]] constexpr std::uint64_t checksum_add(std::uint64_t sum,
                                                    std::span<const std::uint8_t> bytes) noexcept {
     std::size_t i = 0;
+    if (!std::is_constant_evaluated() && bytes.size() >= 16) {
+        const std::size_t words = bytes.size() / 8;
+        sum += checksum_detail::sum_words(bytes.data(), words);
+        i = words * 8;
+    }
     for (; i + 1 < bytes.size(); i += 2) sum += load_be16(bytes, i);
     if (i < bytes.size()) sum += std::uint64_t{bytes[i]} << 8;
     return sum;
