@@ -1,9 +1,12 @@
 #include "controlplane/daemon/control_commands.hpp"
 
-#include <arpa/inet.h>
+#include <optional>
 
 #include <fmt/format.h>
 
+#include "controlplane/daemon/graph_dot.hpp"
+#include "controlplane/daemon/node_path.hpp"
+#include "controlplane/daemon/view_text.hpp"
 #include "shared/tables/tables.hpp"
 
 namespace sluice::daemon {
@@ -59,8 +62,8 @@ io::ControlResponse dump(std::string_view what, const mesh::Mesh& mesh,
         r.lines.push_back(row({"name", "address", "port", "status"}));
         for (const auto& c : connections) r.lines.push_back(row({c.name, c.address, c.port, c.status}));
     } else {
-        return io::ControlResponse::failure(
-            fmt::format("unknown dump \"{}\" (nodes, edges, subnets or connections)", what));
+        return io::ControlResponse::failure(fmt::format(
+            "unknown dump \"{}\" (nodes, edges, subnets, connections, peers, workers or graph)", what));
     }
     return r;
 }
@@ -72,37 +75,9 @@ io::ControlResponse dump_peers(std::span<const std::uint8_t> published_tables) {
     if (published_tables.empty()) return r;
     auto view = tables::TablesView::open(published_tables);
     if (!view) return io::ControlResponse::failure(view.error().message);
-    namespace pf = tables::peer_flags;
     for (std::uint32_t i = 0; i < view->node_count(); ++i) {
         const tables::PeerRecord& p = view->peer(i);
-        std::string path;
-        if ((p.flags & pf::self) != 0) {
-            path = "self";
-        } else if ((p.flags & pf::reachable) == 0) {
-            path = "unreachable";
-        } else {
-            const std::uint32_t via_index = p.via_index == view->self_index() ? p.nexthop_index : p.via_index;
-            const tables::PeerRecord& via = view->peer(via_index);
-            const std::string nexthop(view->name(view->peer(p.nexthop_index)));
-            if ((via.flags & pf::tcp_only) != 0 || !via.endpoint.valid()) {
-                path = "tcp via " + nexthop;
-            } else if ((via.flags & pf::pmtu_discovery) != 0 && via.min_mtu == 0) {
-                path = via_index == p.nexthop_index
-                           ? "tcp via " + nexthop + " (probing)"
-                           : "udp via " + nexthop + " (probing " + std::string(view->name(via)) + ")";
-            } else {
-                path = via_index == i ? "udp" : "udp via " + std::string(view->name(via));
-            }
-        }
-        std::string endpoint;
-        if (p.endpoint.valid()) {
-            char text[64] = {};
-            ::inet_ntop(p.endpoint.family == tables::EndpointFamily::ipv4 ? AF_INET : AF_INET6,
-                        p.endpoint.address.data(), text, sizeof text);
-            endpoint = p.endpoint.family == tables::EndpointFamily::ipv4
-                           ? fmt::format("{}:{}", text, p.endpoint.port)
-                           : fmt::format("[{}]:{}", text, p.endpoint.port);
-        }
+        const std::string name(view->name(p));
         auto id = [](const tables::LegacyKeyRecord& k) {
             return k.present() ? std::to_string(k.key_id) : std::string();
         };
@@ -117,9 +92,29 @@ io::ControlResponse dump_peers(std::span<const std::uint8_t> published_tables) {
         std::size_t receiving = 0;
         for (const auto& s : view->native_sessions()) receiving += s.node_index == i ? 1 : 0;
         if (receiving != 0) native += fmt::format("{}receiving on {}", native.empty() ? "" : ", ", receiving);
-        r.lines.push_back(
-            row({std::string(view->name(p)), std::to_string(p.node_id), path, endpoint, std::to_string(p.mtu),
-                 std::to_string(p.min_mtu), std::to_string(p.max_mtu), id(p.in_key), id(p.out_key), native}));
+        r.lines.push_back(row({name, std::to_string(p.node_id), short_path(path_from_tables(*view, i), name),
+                               endpoint_text(p.endpoint), std::to_string(p.mtu), std::to_string(p.min_mtu),
+                               std::to_string(p.max_mtu), id(p.in_key), id(p.out_key), native}));
+    }
+    return r;
+}
+
+io::ControlResponse dump_graph(const graph::Graph& graph, std::uint32_t own_options,
+                               std::span<const std::uint8_t> published_tables) {
+    std::optional<tables::TablesView> view;
+    if (!published_tables.empty()) {
+        auto opened = tables::TablesView::open(published_tables);
+        if (!opened) return io::ControlResponse::failure(opened.error().message);
+        view = *opened;
+    }
+    io::ControlResponse r;
+    const std::string dot = graph_dot(graph, own_options, view ? &*view : nullptr);
+    std::size_t start = 0;
+    while (start < dot.size()) {
+        const std::size_t end = dot.find('\n', start);
+        r.lines.push_back(dot.substr(start, end - start));
+        if (end == std::string::npos) break;
+        start = end + 1;
     }
     return r;
 }

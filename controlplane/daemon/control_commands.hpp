@@ -1,11 +1,13 @@
-// The read-only control-socket commands ("dump nodes|edges|subnets|connections") answered
-// from the mesh's state. Pure: the daemon passes what it has.
+// The read-only control-socket commands ("dump nodes|edges|subnets|connections|peers|
+// workers|graph"; "info" is info.hpp) answered from the mesh's state. Pure: the daemon
+// passes what it has.
 //
-// Answer format: tab-separated records, the first payload line naming the columns, so
-// that sluicectl can print a table or JSON without the daemon knowing which. Values never
-// contain tabs or newlines (the codec refuses control characters in every field).
+// Answer format (all but graph, which is DOT text): tab-separated records, the first payload line naming the
+// columns, so that sluicectl can print a table or JSON without the daemon knowing which. Values never contain
+// tabs or newlines (the codec refuses control characters in every field).
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,6 +22,11 @@ namespace sluice::daemon {
 // One row per node of the tables last published to the data plane: how its packets travel
 // (udp, udp via NODE, tcp via NODE), its UDP endpoint, path MTU state and key ids.
 [[nodiscard]] io::ControlResponse dump_peers(std::span<const std::uint8_t> published_tables);
+
+// The mesh in Graphviz DOT (graph_dot.hpp), one payload line per DOT line. Paths come from
+// the published tables when there are any (empty span: none).
+[[nodiscard]] io::ControlResponse dump_graph(const graph::Graph& graph, std::uint32_t own_options,
+                                             std::span<const std::uint8_t> published_tables);
 
 // One row per data-plane worker: its counters from the shared region, drops by reason.
 [[nodiscard]] io::ControlResponse dump_workers(abi::Region& region);

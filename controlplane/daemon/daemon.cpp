@@ -762,10 +762,29 @@ void Daemon::shutdown(const std::string& why) {
 }  // namespace sluice::daemon
 
 #include "controlplane/daemon/control_commands.hpp"
+#include "controlplane/daemon/info.hpp"
 
 namespace sluice::daemon {
 
 io::ControlResponse Daemon::control(std::string_view request) {
+    // What this daemon last published to sluice-dp; empty without a data plane.
+    const std::span<const std::uint8_t> published_tables =
+        data_plane_ ? std::span<const std::uint8_t>(last_tables_) : std::span<const std::uint8_t>();
+    if (request == "dump graph") return dump_graph(mesh_->graph(), settings_.options, published_tables);
+    if (request.starts_with("info ")) {
+        std::optional<tables::TablesView> published;
+        if (!published_tables.empty()) {
+            auto view = tables::TablesView::open(published_tables);
+            if (!view) return io::ControlResponse::failure(view.error().message);
+            published = *view;
+        }
+        InfoSources sources{mesh_->graph(), settings_.options, published ? &*published : nullptr,
+                            [this](std::string_view name) {
+                                const mesh::NodeKeys* keys = mesh_->keys_of(std::string(name));
+                                return keys != nullptr && keys->outbound.has_value();
+                            }};
+        return info(request.substr(5), sources);
+    }
     if (request == "dump peers") {
         if (!data_plane_) return io::ControlResponse::failure("no data plane (DataPlane = none)");
         return dump_peers(last_tables_);

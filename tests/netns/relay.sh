@@ -9,6 +9,8 @@
 #    overlay 198.19.0.1             198.19.0.2                    198.19.0.3 (+ 2001:db8:1::1..3)
 #
 # Meta connections A -> B and C -> B. B does not forward IP between its links.
+# With three sluice nodes (sss) A's operator views are checked too: `dump graph` must render
+# with Graphviz and show C relayed through B; `info` for a node, a subnet and an address.
 #
 # Usage: relay.sh SLUICECTL SLUICED ROLES
 source "$(dirname "$0")/lib.sh"
@@ -17,6 +19,7 @@ SLUICED=${2:?usage: $0 SLUICECTL SLUICED ROLES}
 ROLES=${3:?usage: $0 SLUICECTL SLUICED ROLES}
 require_root
 require_cmd ip tincd ping iperf3 python3
+[[ $ROLES != sss ]] || require_cmd dot
 DATA_PLANE=managed
 kind() { [[ ${ROLES:$1:1} == s ]] && echo sluice || echo tinc; }
 
@@ -67,5 +70,38 @@ if [[ $(kind 1) == sluice ]]; then
     relayed=$("$SLUICECTL" -c "$TMP/b" dump workers --json |
         python3 -c 'import json,sys; w=json.load(sys.stdin); print(min(sum(x["rx_bytes"] for x in w), sum(x["tx_bytes"] for x in w)))')
     ((relayed > 1000000)) || die "b's sluice-dp relayed only $relayed bytes over UDP"
+fi
+if [[ $ROLES == sss ]]; then
+    # The operator's views on a: the mesh as DOT, which Graphviz must render, showing c reached
+    # through b; and `info` for a node, a subnet and an address.
+    "$SLUICECTL" -c "$TMP/a" dump graph | tee "$TMP/graph.dot"
+    dot -Tsvg "$TMP/graph.dot" >/dev/null || die "Graphviz cannot render a's dump graph"
+    for want in '"a" [label="a\nthis node"' '"b" [label="b\nudp"' '"c" [label="c\nudp via b' \
+        '"a" -> "b" [dir=both' '"b" -> "c" [dir=both' '"c" -> "b" [style=dashed'; do
+        grep -qF "$want" "$TMP/graph.dot" || die "a's dump graph lacks $want"
+    done
+    log "ok: dump graph renders and shows c relayed through b"
+    # expect_info WHAT ERE...: `sluicectl info WHAT` on a has a whole line matching each ERE.
+    expect_info() {
+        local what=$1 out re
+        shift
+        out=$("$SLUICECTL" -c "$TMP/a" info "$what") || die "sluicectl info $what failed"
+        printf '%s\n' "$out"
+        for re in "$@"; do
+            grep -qxE -- "$re" <<<"$out" || die "info $what: no line matching $re"
+        done
+    }
+    expect_info c 'node: c' 'reachable: yes' 'address: 198\.18\.2\.3 port 655' 'nexthop: b' \
+        'path: UDP through relay b.*' 'distance: 2' 'hops: a -> b -> c' 'edge: b address .* weight [0-9]+ .*' \
+        'subnet: 198\.19\.0\.3/32 weight 10' 'subnet: 2001:db8:1::3/128 weight 10' 'key_valid: yes' \
+        'in_key: [0-9]+' 'out_key: [0-9]+' 'pmtu: .*'
+    expect_info 2001:db8:1::3/128 'subnet: 2001:db8:1::3/128' \
+        'match: 2001:db8:1::3/128 weight 10 owner c \(reachable\)' 'owner: c' 'path: UDP through relay b.*'
+    expect_info 198.19.0.2 'address: 198\.19\.0\.2' 'route: 198\.19\.0\.2/32 weight 10 owner b' \
+        'path: direct UDP'
+    expect_info 198.19.0.0/24 'match: none' 'route: none .*'
+    err=$("$SLUICECTL" -c "$TMP/a" info nosuchnode 2>&1) && die "info of an unknown node succeeded"
+    grep -q 'unknown node "nosuchnode"' <<<"$err" || die "info nosuchnode: $err"
+    log "ok: info for a node, a subnet and an address"
 fi
 log "PASS"

@@ -153,4 +153,23 @@ TEST_CASE("commands for a running daemon say clearly when none runs") {
     CHECK(dump.code == 1);
     CHECK_THAT(dump.err, Catch::Contains("no daemon is running"));
     CHECK(ctl({"-c", tmp.path().string(), "dump", "things"}).code == 2);
+    CHECK(ctl({"-c", tmp.path().string(), "dump", "graph"}).code == 1);
+    CHECK_THAT(ctl({"-c", tmp.path().string(), "info", "alpha"}).err,
+               Catch::Contains("no daemon is running"));
+}
+
+TEST_CASE("dump graph and info: usage errors before asking the daemon") {
+    TempDir tmp;
+    const auto json = ctl({"-c", tmp.path().string(), "dump", "graph", "--json"});
+    CHECK(json.code == 2);
+    CHECK_THAT(json.err, Catch::Contains("DOT"));
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"info"}, {"info", "a", "b"}, {"info", ""}, {"info", "a\nstop"}}) {
+        std::vector<std::string> full{"-c", tmp.path().string()};
+        full.insert(full.end(), args.begin(), args.end());
+        CHECK(ctl(full).code == 2);
+    }
+    CHECK_THAT(ctl({"--help"}).out, Catch::Contains("info") && Catch::Contains("dump"));
+    CHECK_THAT(ctl({"info", "--help"}).out, Catch::Contains("NODE|SUBNET|ADDRESS"));
+    CHECK_THAT(ctl({"dump", "--help"}).out, Catch::Contains("dot -Tsvg"));
 }

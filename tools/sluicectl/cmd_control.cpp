@@ -1,4 +1,5 @@
-// Commands that talk to a running sluiced over its control socket: dump, pid, reload, stop.
+// Commands that talk to a running sluiced over its control socket: dump, info, pid, reload,
+// stop.
 #include <ostream>
 
 #include <fmt/format.h>
@@ -95,14 +96,23 @@ int cmd_dump(Context& c) {
         }
     }
     if (what != "nodes" && what != "edges" && what != "subnets" && what != "connections" &&
-        what != "workers" && what != "peers") {
-        fmt::print(c.err, "sluicectl dump: expected nodes, edges, subnets, connections, peers or workers\n");
+        what != "workers" && what != "peers" && what != "graph") {
+        fmt::print(c.err,
+                   "sluicectl dump: expected nodes, edges, subnets, connections, peers, workers or graph\n");
+        return exit_usage;
+    }
+    if (what == "graph" && json) {
+        fmt::print(c.err, "sluicectl dump graph: the graph is Graphviz DOT; --json does not apply\n");
         return exit_usage;
     }
     auto response = ask(c, "dump " + what);
     if (!response) {
         fmt::print(c.err, "sluicectl dump: {}\n", response.error().message);
         return exit_failure;
+    }
+    if (what == "graph") {
+        for (const auto& l : response->lines) fmt::print(c.out, "{}\n", l);
+        return exit_ok;
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& line : response->lines) rows.push_back(split_tabs(line));
@@ -123,6 +133,26 @@ int cmd_dump(Context& c) {
     }
     out += rows.size() > 1 ? "\n]\n" : "]\n";
     c.out << out;
+    return exit_ok;
+}
+
+int cmd_info(Context& c) {
+    if (c.args.size() != 1 || c.args[0].empty()) {
+        fmt::print(c.err, "sluicectl info: expected one NODE, SUBNET or ADDRESS\n");
+        return exit_usage;
+    }
+    const std::string& what = c.args[0];
+    if (what.find_first_of("\r\n") != std::string::npos) {
+        fmt::print(c.err, "sluicectl info: {} is neither a node name, a subnet nor an address\n",
+                   text::quote(what));
+        return exit_usage;
+    }
+    auto response = ask(c, "info " + what);
+    if (!response) {
+        fmt::print(c.err, "sluicectl info: {}\n", response.error().message);
+        return exit_failure;
+    }
+    for (const auto& l : response->lines) fmt::print(c.out, "{}\n", l);
     return exit_ok;
 }
 

@@ -50,8 +50,10 @@ warnings (unknown variables, repeats, loose key permissions) do not fail.
 )",
             cmd_fsck},
     Command{
-        "dump", "show the running daemon's nodes, edges, subnets, connections, data-plane peers or workers",
+        "dump",
+        "show the running daemon's nodes, edges, subnets, connections, data-plane peers, workers or graph",
         R"(Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] dump nodes|edges|subnets|connections|peers|workers [--json]
+       sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] dump graph
 
 Asks the running sluiced over its control socket (beside its pid file) and prints a table,
 or JSON with --json:
@@ -63,8 +65,40 @@ or JSON with --json:
                min_mtu, max_mtu, in_key, out_key (ids): the tables sluice-dp works from
   workers:     worker, rx/tx packets and bytes (UDP), tun_rx/tun_tx packets and
                bytes, batches, events, injected, drops (reason=count,...)
+
+dump graph prints the mesh as Graphviz DOT instead, for example
+  sluicectl -n vpn dump graph | dot -Tsvg > mesh.svg
+Every known node, with how this node's packets reach it under its name (as in dump peers):
+this node has a double border; green is direct UDP, yellow UDP through a relay, orange TCP
+through a meta connection, grey and dashed unreachable. Edges carry their weight; the two
+directions of a link are one double-headed arrow when they agree, and an edge whose reverse
+is missing is grey, "one way". A dashed blue arrow goes from a node to the relay its UDP
+goes through, a dotted orange one to the neighbour whose meta connection carries its TCP.
 )",
         cmd_dump},
+    Command{"info", "explain one node, or where packets for a subnet or an address go",
+            R"(Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] info NODE|SUBNET|ADDRESS
+
+Asks the running sluiced and prints one "key: value" per line (list keys repeat).
+
+For a node (a name of letters, digits and _): reachable, address (its UDP address and
+port), options (indirect, tcponly, pmtu_discovery, clamp_mss) and protocol_minor, via and
+nexthop, indirect (reached only over an INDIRECT edge), path (how packets reach it: direct
+UDP, UDP through relay X, TCP through the meta connection to Y, and why), distance and hops
+(the path the graph search took), one edge line per outgoing edge, one subnet line per
+subnet, key_valid (this node holds its key), and with a data plane the published endpoint,
+pmtu and the in_key/out_key ids.
+
+For a subnet (198.19.0.0/24, 2001:db8::/64, a MAC) or an address (198.19.0.5,
+2001:db8::1): one match line per subnet that covers it (an address inside; a subnet
+entirely inside), in routing order (longest prefix first, then the lowest weight; the
+query's own #weight is ignored), then route (the first match whose owner is reachable, as
+the route table picks it), owner, and path (how that owner is reached). "route: none"
+says why: no subnet covers it (ICMP net unknown) or no owner is reachable.
+
+Exits 1 for an unknown node, or a string that is neither a name, a subnet nor an address.
+)",
+            cmd_info},
     Command{"pid", "print the running daemon's process ID",
             "Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] pid\n", cmd_pid},
     Command{"reload", "make the running daemon reread its configuration (like SIGHUP)",
