@@ -87,6 +87,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(controlplane::DaemonOptions optio
                 return keys::find_ed25519_public_key(*dir, node);
             };
             ms.native.lanes = d->settings_.data_plane_workers;
+            // KeyExpire below the protocol's 120 s renews native sessions as often as legacy keys.
+            ms.native.rekey_after = std::min<Duration>(d->settings_.key_expire, native::kx_rekey_after_time);
         } else {
             log::info(
                 "No Ed25519 private key: native sessions with sluice nodes are off (sluicectl "

@@ -257,15 +257,15 @@ KxOutput KxPeer::on_authenticated_receive(std::uint32_t local_index, KxTime time
 KxOutput KxPeer::tick(KxTime time, std::uint64_t highest_send_counter) {
     KxOutput out;
     const auto age = [&](const Session& s) { return time.now - s.keys.created; };
-    if (previous_ && (time.now >= previous_->grace_end || age(*previous_) >= kx_reject_after_time)) {
+    if (previous_ && (time.now >= previous_->grace_end || age(*previous_) >= local_.reject_after)) {
         drop(previous_);
         out.keys_changed = true;
     }
-    if (next_ && age(*next_) >= kx_reject_after_time) {
+    if (next_ && age(*next_) >= local_.reject_after) {
         drop(next_);
         out.keys_changed = true;
     }
-    if (current_ && age(*current_) >= kx_reject_after_time) {
+    if (current_ && age(*current_) >= local_.reject_after) {
         drop(current_);
         out.keys_changed = true;
     }
@@ -288,7 +288,7 @@ KxOutput KxPeer::tick(KxTime time, std::uint64_t highest_send_counter) {
     // (older) current reaching the limit must not start a second exchange.
     const Session* newest = next_ ? &*next_ : current_ ? &*current_ : nullptr;
     if (newest != nullptr &&
-        (age(*newest) >= kx_rekey_after_time || highest_send_counter >= kx_rekey_after_messages)) {
+        (age(*newest) >= local_.rekey_after || highest_send_counter >= kx_rekey_after_messages)) {
         if (auto sent = send_init(time, time.now)) out.token = std::move(sent->token);
     }
     return out;

@@ -77,6 +77,10 @@ struct KxLocal {
     const crypto::Ed25519KeyPair* key = nullptr;  // this node's long-term key; must outlive the peers
     std::uint16_t lanes = 1;                      // our sending workers, 1..64
     std::vector<Suite> suites;                    // supported, in preference order
+    // REKEY_AFTER_TIME and REJECT_AFTER_TIME for this node's sessions (docs/protocol.md 7.1):
+    // the protocol's values unless the node renews its keys more often (KeyExpire).
+    Duration rekey_after = kx_rekey_after_time;
+    Duration reject_after = kx_reject_after_time;
 };
 
 // The suites this machine should offer, best first: AES-256-GCM only with AES-NI and PCLMUL

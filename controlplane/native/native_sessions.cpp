@@ -37,6 +37,8 @@ NativeSessions::NativeSessions(std::string self_name, NativeSettings settings, D
     local_.key = settings_.key.get();
     local_.lanes = static_cast<std::uint16_t>(std::clamp<std::uint32_t>(settings_.lanes, 1, kx_max_lanes));
     local_.suites = settings_.suites.empty() ? local_suites() : settings_.suites;
+    local_.rekey_after = std::clamp<Duration>(settings_.rekey_after, seconds(1), kx_rekey_after_time);
+    local_.reject_after = local_.rekey_after + (kx_reject_after_time - kx_rekey_after_time);
     check_own_key();
 }
 

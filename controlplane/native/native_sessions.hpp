@@ -51,6 +51,9 @@ struct NativeSettings {
     std::uint32_t lanes = 1;
     std::vector<Suite> suites;  // preference order; empty: local_suites()
     WallClock wall_clock;       // empty: the system clock
+    // How often sessions are renewed: at most kx_rekey_after_time (120 s), at least 1 s; a
+    // session is refused 60 s after it would have been renewed (docs/protocol.md 7.1).
+    Duration rekey_after = kx_rekey_after_time;
 };
 
 // A token for the mesh to send as "15 <self> <peer> SLUICE-KX1 <token>" toward `peer`.
