@@ -12,28 +12,50 @@
 # With three sluice nodes (sss) A's operator views are checked too: `dump graph` must render
 # with Graphviz and show C relayed through B; `info` for a node, a subnet and an address.
 #
-# Usage: relay.sh SLUICECTL SLUICED ROLES
+# FAMILY (ipv4 or ipv6) is the underlay's address family; the IPv6 underlay uses
+# 2001:db8:f1::/64 and 2001:db8:f2::/64 for the two links, and iperf3 then runs over the IPv6
+# overlay (pings cover both overlays in either case).
+#
+# Usage: relay.sh SLUICECTL SLUICED ROLES [FAMILY]
 source "$(dirname "$0")/lib.sh"
-SLUICECTL=${1:?usage: $0 SLUICECTL SLUICED ROLES}
-SLUICED=${2:?usage: $0 SLUICECTL SLUICED ROLES}
-ROLES=${3:?usage: $0 SLUICECTL SLUICED ROLES}
+SLUICECTL=${1:?usage: $0 SLUICECTL SLUICED ROLES [ipv4|ipv6]}
+SLUICED=${2:?usage: $0 SLUICECTL SLUICED ROLES [ipv4|ipv6]}
+ROLES=${3:?usage: $0 SLUICECTL SLUICED ROLES [ipv4|ipv6]}
+FAMILY=${4:-ipv4}
 require_root
 require_cmd ip tincd ping iperf3 python3
 [[ $ROLES != sss ]] || require_cmd dot
 DATA_PLANE=managed
 kind() { [[ ${ROLES:$1:1} == s ]] && echo sluice || echo tinc; }
 
+# u LINK HOST: the underlay address of HOST on link LINK (1: a-b, 2: b-c).
+if [[ $FAMILY == ipv4 ]]; then
+    u() { echo "198.18.$1.$2"; }
+    plen=24
+    iperf_target=198.19.0.3
+else
+    u() { echo "2001:db8:f$1::$2"; }
+    plen=64
+    iperf_target=2001:db8:1::3
+fi
 for n in a b c; do make_ns "$n"; done
-link a 198.18.1.1/24 b 198.18.1.2/24
-link b 198.18.2.2/24 c 198.18.2.3/24
-node a "$(kind 0)" 198.18.1.1 198.19.0.1 2001:db8:1::1
-node b "$(kind 1)" 198.18.1.2 198.19.0.2 2001:db8:1::2
-node c "$(kind 2)" 198.18.2.3 198.19.0.3 2001:db8:1::3
-printf 'Address = 198.18.2.2\n' >>"$TMP/b/hosts/b"
+link a "$(u 1 1)/$plen" b "$(u 1 2)/$plen"
+link b "$(u 2 2)/$plen" c "$(u 2 3)/$plen"
+node a "$(kind 0)" "$(u 1 1)" 198.19.0.1 2001:db8:1::1
+node b "$(kind 1)" "$(u 1 2)" 198.19.0.2 2001:db8:1::2
+node c "$(kind 2)" "$(u 2 3)" 198.19.0.3 2001:db8:1::3
+printf 'Address = %s\n' "$(u 2 2)" >>"$TMP/b/hosts/b"
+if [[ $FAMILY == ipv6 ]]; then
+    # Duplicate address detection must finish before the addresses can be used.
+    for n in a b c; do
+        wait_for 10 "$n's underlay address is usable" bash -c "! ip -n $(ns "$n") addr show tentative | grep -q inet6"
+    done
+fi
 share_hosts
 connect_to a b
 connect_to c b
 [[ $(in_ns b sysctl -n net.ipv4.ip_forward) == 0 ]] || die "b forwards IPv4: the scenario would not test relaying"
+[[ $(in_ns b sysctl -n net.ipv6.conf.all.forwarding) == 0 ]] || die "b forwards IPv6: the scenario would not test relaying"
 start b
 start a
 start c
@@ -56,10 +78,10 @@ wait_for 60 "b fixed its path MTU to c" fixed_mtu b c
 
 spawn c iperf3 -s -p 5201
 wait_for 10 "iperf3 listens on c" in_ns c bash -c "ss -ltn | grep -q :5201"
-in_ns a iperf3 -c 198.19.0.3 -p 5201 -t 3 -J >"$TMP/iperf.json" || die "iperf3 a -> c failed"
+in_ns a iperf3 -c "$iperf_target" -p 5201 -t 3 -J >"$TMP/iperf.json" || die "iperf3 a -> c failed"
 mbits=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]/1e6))' "$TMP/iperf.json")
 ((mbits > 0)) || die "iperf3 a -> c moved nothing"
-log "ok: iperf3 a -> c through b: $mbits Mbit/s (roles $ROLES)"
+log "ok: iperf3 a -> $iperf_target through b: $mbits Mbit/s (roles $ROLES, $FAMILY underlay)"
 if [[ $(kind 0) == sluice ]]; then
     "$SLUICECTL" -c "$TMP/a" dump peers
     "$SLUICECTL" -c "$TMP/a" dump peers --json | grep -q '"name": "c", "node_id": [0-9]*, "path": "udp via b' ||
@@ -91,7 +113,7 @@ if [[ $ROLES == sss ]]; then
             grep -qxE -- "$re" <<<"$out" || die "info $what: no line matching $re"
         done
     }
-    expect_info c 'node: c' 'reachable: yes' 'address: 198\.18\.2\.3 port 655' 'nexthop: b' \
+    expect_info c 'node: c' 'reachable: yes' "address: $(u 2 3 | sed 's/\./\\./g') port 655" 'nexthop: b' \
         'path: UDP through relay b.*' 'distance: 2' 'hops: a -> b -> c' 'edge: b address .* weight [0-9]+ .*' \
         'subnet: 198\.19\.0\.3/32 weight 10' 'subnet: 2001:db8:1::3/128 weight 10' 'key_valid: yes' \
         'in_key: [0-9]+' 'out_key: [0-9]+' 'pmtu: .*'
