@@ -10,19 +10,37 @@
 #   +-------------+-------------+
 # alpha (sluiced) beta (sluiced) gamma (tincd)   198.18.0.1-3, overlay 198.19.0.1-3
 #
-# Usage: rekey.sh SLUICECTL SLUICED
+# FAMILY (ipv4 or ipv6) is the underlay's family; with ipv6 the underlay is 2001:db8:ff::1-3
+# and iperf3 runs over the IPv6 overlay 2001:db8:1::1-3.
+#
+# Usage: rekey.sh SLUICECTL SLUICED [FAMILY]
 source "$(dirname "$0")/lib.sh"
-SLUICECTL=${1:?usage: $0 SLUICECTL SLUICED}
-SLUICED=${2:?usage: $0 SLUICECTL SLUICED}
+SLUICECTL=${1:?usage: $0 SLUICECTL SLUICED [ipv4|ipv6]}
+SLUICED=${2:?usage: $0 SLUICECTL SLUICED [ipv4|ipv6]}
+FAMILY=${3:-ipv4}
 require_root
 require_cmd ip tincd ping iperf3 python3
 DATA_PLANE=managed
 
+if [[ $FAMILY == ipv4 ]]; then
+    u() { echo "198.18.0.$1"; }
+    ucidr() { echo "198.18.0.$1/24"; }
+    beta_overlay=198.19.0.2
+else
+    u() { echo "2001:db8:ff::$1"; }
+    ucidr() { echo "2001:db8:ff::$1/64"; }
+    beta_overlay=2001:db8:1::2
+fi
 for n in hub alpha beta gamma; do make_ns "$n"; done
-bridge hub alpha 198.18.0.1/24 beta 198.18.0.2/24 gamma 198.18.0.3/24
-node alpha sluice 198.18.0.1 198.19.0.1
-node beta sluice 198.18.0.2 198.19.0.2
-node gamma tinc 198.18.0.3 198.19.0.3
+bridge hub alpha "$(ucidr 1)" beta "$(ucidr 2)" gamma "$(ucidr 3)"
+node alpha sluice "$(u 1)" 198.19.0.1 2001:db8:1::1
+node beta sluice "$(u 2)" 198.19.0.2 2001:db8:1::2
+node gamma tinc "$(u 3)" 198.19.0.3 2001:db8:1::3
+if [[ $FAMILY == ipv6 ]]; then
+    for n in alpha beta gamma; do
+        wait_for 10 "$n's underlay address is usable" bash -c "! ip -n $(ns "$n") addr show tentative | grep -q inet6"
+    done
+fi
 for n in alpha beta gamma; do printf 'KeyExpire = 4\nPingTimeout = 1\n' >>"$TMP/$n/tinc.conf"; done
 share_hosts
 connect_to alpha beta
@@ -32,8 +50,8 @@ start alpha
 start gamma
 wait_for 20 "alpha sees beta" sees_reachable alpha beta
 wait_for 20 "gamma sees beta" sees_reachable gamma beta
-wait_for 20 "ping alpha -> beta" in_ns alpha ping -c1 -W1 198.19.0.2
-wait_for 20 "ping gamma -> beta" in_ns gamma ping -c1 -W1 198.19.0.2
+wait_for 20 "ping alpha -> beta" in_ns alpha ping -c1 -W1 "$beta_overlay"
+wait_for 20 "ping gamma -> beta" in_ns gamma ping -c1 -W1 "$beta_overlay"
 wait_for 60 "beta fixed its path MTU to alpha" fixed_mtu beta alpha
 wait_for 60 "alpha fixed its path MTU to beta" fixed_mtu alpha beta
 wait_for 60 "gamma fixed its path MTU to beta" fixed_mtu gamma beta
@@ -55,7 +73,7 @@ for client in alpha gamma; do
     before_client=$(expiries "$client")
     sessions_before=$(sessions beta)
     native_before=$(native_packets beta)
-    in_ns "$client" iperf3 -c 198.19.0.2 -p 5201 -t 12 -J >"$TMP/iperf-$client.json" ||
+    in_ns "$client" iperf3 -c "$beta_overlay" -p 5201 -t 12 -J >"$TMP/iperf-$client.json" ||
         die "iperf3 $client -> beta failed: $(tail -c 300 "$TMP/iperf-$client.json")"
     iperf_no_stall "$TMP/iperf-$client.json"
     (($(expiries beta) >= before_beta + 2)) || die "beta did not rekey during the run"
