@@ -129,6 +129,9 @@ wait_for 10 "iperf3 on beta" in_ns beta bash -c "ss -ltn | grep -q :5201"
 # tincd sends frames above its discovered path MTU over TCP; let its discovery settle first.
 wait_for 60 "gamma's path MTU to beta" grep -q "Fixing MTU of beta" "$tmp/gamma.log"
 wait_for 60 "alpha's path MTU to beta" grep -q "Fixing MTU of beta" "$tmp/alpha.log"
+# The two sluice nodes agree a native session (SLUICE-KX1 inside REQ_KEY) a few seconds in.
+wait_for 30 "alpha's native session with beta" bash -c \
+    "'$sluicectl' -c '$tmp/alpha' dump peers | grep -E '^beta .*lanes'"
 in_ns alpha iperf3 -c 198.19.0.2 -p 5201 -t 3 | grep -E "sender|receiver"
 in_ns gamma iperf3 -c 198.19.0.2 -p 5201 -t 3 | grep -E "sender|receiver"
 
@@ -139,10 +142,14 @@ echo
 echo
 "$sluicectl" -c "$tmp/beta" dump connections
 echo
-echo "beta's data-plane workers (UDP and TUN counters, drops by reason):"
+echo "how beta's data plane reaches each node (path, path MTU, legacy key ids, native session):"
+"$sluicectl" -c "$tmp/beta" dump peers
+echo
+echo "beta's data-plane workers (UDP, native and TUN counters, drops by reason):"
 "$sluicectl" -c "$tmp/beta" dump workers
 
 step "done"
-echo "Two sluice nodes and a tincd 1.0.36 formed one mesh; ping and iperf3 crossed it over UDP."
+echo "Two sluice nodes and a tincd 1.0.36 formed one mesh; ping and iperf3 crossed it over UDP:"
+echo "sluice's native AEAD format between alpha and beta, tinc's legacy format with gamma."
 "$sluicectl" -c "$tmp/alpha" stop
 "$sluicectl" -c "$tmp/beta" stop
