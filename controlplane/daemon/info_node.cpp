@@ -57,6 +57,25 @@ void published_lines(const tables::TablesView& view, std::string_view name, std:
     };
     out.push_back("in_key: " + key(p.in_key));
     out.push_back("out_key: " + key(p.out_key));
+    // The native session packets to the node are sealed with (docs/protocol.md), and how many
+    // sessions (current, next, previous) packets from it are accepted on.
+    std::size_t receiving = 0;
+    for (const auto& s : view.native_sessions()) receiving += s.node_index == index ? 1 : 0;
+    if (p.native_send != tables::kNoIndex) {
+        const tables::NativeSessionRecord& s = view.native_sessions()[p.native_send];
+        // Native packets go only straight to the node; relayed ones use the legacy format.
+        namespace pf = tables::peer_flags;
+        const bool direct = p.via_index == index && p.endpoint.valid() && (p.flags & pf::tcp_only) == 0 &&
+                            ((p.flags & pf::pmtu_discovery) == 0 || p.min_mtu != 0);
+        out.push_back(fmt::format(
+            "native: {}, lanes {} here / {} there, receiving on {} session(s){}",
+            s.suite == 1 ? "aes-256-gcm" : "chacha20-poly1305", s.local_lanes, s.remote_lanes, receiving,
+            direct ? "" : " (unused: packets to this node are relayed, and relays get the legacy format)"));
+    } else {
+        out.push_back(receiving != 0
+                          ? fmt::format("native: receiving on {} session(s), not sending yet", receiving)
+                          : std::string("native: none (legacy format)"));
+    }
 }
 
 }  // namespace

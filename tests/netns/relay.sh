@@ -116,7 +116,7 @@ if [[ $ROLES == sss ]]; then
     expect_info c 'node: c' 'reachable: yes' "address: $(u 2 3 | sed 's/\./\\./g') port 655" 'nexthop: b' \
         'path: UDP through relay b.*' 'distance: 2' 'hops: a -> b -> c' 'edge: b address .* weight [0-9]+ .*' \
         'subnet: 198\.19\.0\.3/32 weight 10' 'subnet: 2001:db8:1::3/128 weight 10' 'key_valid: yes' \
-        'in_key: [0-9]+' 'out_key: [0-9]+' 'pmtu: .*'
+        'in_key: [0-9]+' 'out_key: [0-9]+' 'pmtu: .*' 'native: .*'
     expect_info 2001:db8:1::3/128 'subnet: 2001:db8:1::3/128' \
         'match: 2001:db8:1::3/128 weight 10 owner c \(reachable\)' 'owner: c' 'path: UDP through relay b.*'
     expect_info 198.19.0.2 'address: 198\.19\.0\.2' 'route: 198\.19\.0\.2/32 weight 10 owner b' \
