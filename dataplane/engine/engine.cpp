@@ -54,7 +54,7 @@ Result<std::unique_ptr<Engine>> Engine::start(abi::Region& region, int doorbell_
     std::vector<int> cpu_of;
     for (std::uint32_t i = 0; i < workers; ++i)
         cpu_of.push_back(settings.pin && !cpus.empty() ? cpus[i % cpus.size()] : -1);
-    if (auto s = io::steer_received(e->udp_fds_, cpu_of); !s) return fail(s.error());
+    if (auto s = io::steer_received(e->udp_fds_); !s) return fail(s.error());
 
     std::vector<std::future<Status>> ready;
     for (std::uint32_t i = 0; i < workers; ++i) {

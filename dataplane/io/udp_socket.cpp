@@ -1,6 +1,5 @@
 #include "dataplane/io/udp_socket.hpp"
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <linux/filter.h>
@@ -85,8 +84,8 @@ Result<UdpSockets> open_udp_sockets(std::uint16_t port, UdpFamily family, unsign
     return out;
 }
 
-Status steer_received(const std::vector<int>& fds, const std::vector<int>& cpu_of) {
-    if (fds.size() < 2 || cpu_of.size() != fds.size()) return {};
+Status steer_received(const std::vector<int>& fds) {
+    if (fds.size() < 2) return {};
     // Classic BPF over the UDP payload; the result is an index into the SO_REUSEPORT group
     // (sockets in the order they were bound), and an index past the group makes the kernel
     // fall back to its hash over the address pair.
@@ -106,20 +105,9 @@ Status steer_received(const std::vector<int>& fds, const std::vector<int>& cpu_o
     stmt(BPF_LD | BPF_H | BPF_ABS, 2);
     stmt(BPF_ALU | BPF_MOD | BPF_K, static_cast<std::uint32_t>(fds.size()));
     stmt(BPF_RET | BPF_A, 0);
-    // 2. Everything else (tinc's packets): the worker pinned to the receiving CPU.
-    bool pinned = true;
-    for (int c : cpu_of) pinned = pinned && c >= 0;
-    if (pinned) {
-        stmt(BPF_LD | BPF_W | BPF_ABS, static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_CPU));
-        std::vector<int> seen;
-        for (std::size_t i = 0; i < fds.size(); ++i) {
-            if (std::find(seen.begin(), seen.end(), cpu_of[i]) != seen.end())
-                continue;  // more workers than CPUs: the first worker of a CPU takes it
-            seen.push_back(cpu_of[i]);
-            jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(cpu_of[i]), 0, 1);
-            stmt(BPF_RET | BPF_K, static_cast<std::uint32_t>(i));
-        }
-    }
+    // 2. Everything else (tinc's legacy packets): an index past the group, so the kernel's
+    //    hash over the address pair picks the socket and all of one peer's datagrams reach one
+    //    worker, whose replay window (tinc's, 128 packets) then sees the whole sequence.
     stmt(BPF_RET | BPF_K, 0xffffffffU);
     sock_fprog prog{static_cast<unsigned short>(code.size()), code.data()};
     if (::setsockopt(fds.front(), SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) != 0)

@@ -21,14 +21,11 @@ struct UdpSockets {
 
 [[nodiscard]] Result<UdpSockets> open_udp_sockets(std::uint16_t port, UdpFamily family, unsigned count);
 
-// Steers each received datagram to one worker's socket:
-//  - a native packet (docs/protocol.md) to worker (sender lane % workers), so that each
-//    (session, sender lane) replay window has exactly one owner;
-//  - any other datagram (tinc's legacy packets) to the worker pinned to the CPU that
-//    received it (cpu_of[i] is the CPU of fds[i]'s worker): the packet is handled where the
-//    kernel already has it in cache, and since a sender's datagrams arrive on the CPU of the
-//    interface queue (or, over veth, of the sending thread), every flow stays on one worker.
-//    Unpinned workers, or a CPU without a worker: the kernel's hash over the address pair.
-[[nodiscard]] Status steer_received(const std::vector<int>& fds, const std::vector<int>& cpu_of);
+// Steers each received datagram to one worker's socket: a native packet (docs/protocol.md)
+// to worker (sender lane % workers), so that each (session, sender lane) replay window has
+// exactly one owner and a peer's lanes spread over the workers; any other datagram (tinc's
+// legacy packets) by the kernel's hash over the address pair, so that all of one peer's
+// legacy packets reach one worker and its replay window sees the whole sequence.
+[[nodiscard]] Status steer_received(const std::vector<int>& fds);
 
 }  // namespace sluice::dataplane::io
