@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Throughput of sluice against tinc 1.0.36 through two network namespaces.
+# Throughput of sluice against tinc 1.0.36 and the VPNs Debian 12 ships (wireguard-go, fastd,
+# OpenVPN) through the same two network namespaces, in one run.
 #
 #   sudo bench/throughput.sh [BUILD_DIR]            (BUILD_DIR defaults to the repo's build/)
+#   sudo tools/dev bench                            (installs what is missing, builds, runs
+#                                                    the micro-benchmarks and this script)
 #
-# Runs as root on Debian 12 and needs ip (iproute2), tincd (Debian's tinc 1.0.36), iperf3,
-# ping and python3; gnuplot is optional (without it the chart is skipped, nothing is
-# installed). The sluice binaries must be built (ninja -C build).
+# Runs as root on Debian 12 and needs ip (iproute2), iperf3, ping, python3 and gnuplot, and
+# each VPN's own programs: tincd (tinc 1.0.36), wireguard-go and wg (wireguard-go,
+# wireguard-tools), fastd, openvpn and openssl. It installs nothing: `tools/dev bench` does.
+# The sluice binaries must be built (ninja -C build).
 #
 #        namespace A                                   namespace B
 #   underlay 198.18.0.1/24  ------- veth pair -------  198.18.0.2/24
@@ -19,22 +23,30 @@
 #   - idle RTT: ping -c 20 -i 0.05, the average;
 #   - iperf3 TCP from A to B, 1 stream and 4 streams (-P 4), DURATION s each, RUNS runs, median;
 #   - CPU-seconds the VPN's daemons (both namespaces) spent per GB received by iperf3, from
-#     utime+stime in /proc/PID/stat before and after the 1-stream runs.
+#     utime+stime in /proc/PID/stat before and after the 1-stream runs;
+#   - 64-byte UDP packet rate: iperf3 -u -l 64 -b 0 (no rate limit) from A to B, DURATION s,
+#     RUNS runs, median of the packets per second the server in B received.
 # "Carries traffic" means ping works both ways and both ends have finished path MTU
 # discovery: tincd and sluiced send frames above the MTU discovered so far as PACKETs over
 # the TCP meta connection until they log "Fixing MTU of PEER" (debug level 5).
 #
+# Every VPN's tunnel device must be a TUN device its daemon opened (`ip -d link` kind "tun"):
+# wireguard-go creates its own (kernel WireGuard is never configured), OpenVPN runs with
+# --disable-dco, so no VPN is measured with packets moved by the kernel.
+#
 # It prints (stdout) a table with every figure as a ratio to tinc measured in the same run,
-# the iperf3 retransmits, the kernel's drop counters that moved (UDP receive buffer errors,
-# tunnel device drops) and each VPN's diagnostics (sluice: `sluicectl dump workers`); progress
-# goes to stderr. It writes the raw results as JSON (machine, kernel, load average, congestion
-# control, every run, per-daemon CPU, kernel counters) and, if gnuplot is installed, a PNG
-# bar chart next to the JSON.
+# the iperf3 retransmits, the CPU of each daemon, the kernel's drop counters that moved (UDP
+# receive buffer errors, tunnel device drops) and each VPN's diagnostics (sluice: `sluicectl
+# dump workers`); progress goes to stderr. It writes the raw results as JSON (machine,
+# kernel, load average, congestion control, every run, per-daemon CPU, kernel counters) and a
+# PNG chart (gnuplot) of the ratios next to the JSON.
 #
 # Environment:
 #   RUNS=3          runs per iperf3 case (the median is reported)
 #   DURATION=10     seconds per iperf3 run
-#   VPNS="tinc sluice sluice_unpinned"  which VPNs, in this order (each is a vpn_NAME_* function set below)
+#   VPNS="tinc sluice sluice_unpinned wireguard_go fastd openvpn"
+#                   which VPNs, in this order (each is a vpn_NAME_* function set below); the
+#                   ratios refer to tinc, or to the first VPN listed when tinc is not
 #   OUTPUT=bench/results/throughput-DATE.json   where the JSON goes (the PNG gets .png)
 #   CC=             set this TCP congestion control in both namespaces (default: leave the
 #                   kernel's, usually what the host uses); it is recorded either way
@@ -42,7 +54,7 @@
 #
 # Quick check: RUNS=1 DURATION=3 bench/throughput.sh
 #
-# Adding a VPN (wireguard-go, fastd, OpenVPN, ...) is one block of functions:
+# Adding a VPN is one block of functions:
 #   vpn_NAME_setup DIR      make configurations in DIR, start the daemons in namespaces A and
 #                           B with spawn, put 198.19.0.1/24 and 198.19.0.2/24 on the tunnel
 #                           devices with MTU 1420, and return once the VPN itself is ready
@@ -51,6 +63,7 @@
 #   vpn_NAME_daemons DIR    print "label pid" per daemon process whose CPU counts
 #   vpn_NAME_report DIR     (optional) print diagnostics to keep in the JSON
 #   vpn_NAME_teardown DIR   stop everything vpn_NAME_setup started
+#   VPN_NEEDS[NAME]         (optional) "command:debian-package ...", checked before any run
 # and adding NAME to VPNS. After teardown the script checks that both namespaces are back to
 # loopback + veth with nothing listening, so a VPN that leaves something behind fails loudly.
 set -euo pipefail
@@ -60,7 +73,7 @@ BUILD=${1:-$repo/build}
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "throughput.sh: no build directory ${1:-$repo/build}" >&2; exit 1; }
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
-VPNS=${VPNS:-tinc sluice sluice_unpinned}
+VPNS=${VPNS:-tinc sluice sluice_unpinned wireguard_go fastd openvpn}
 OUTPUT=${OUTPUT:-$repo/bench/results/throughput-$(date +%Y-%m-%dT%H%M%S).json}
 CC=${CC:-}
 TUNNEL_MTU=1420
@@ -74,6 +87,9 @@ NS_A="sltp$$-a"
 NS_B="sltp$$-b"
 declare -a NAMESPACES=()
 declare -a PIDS=() # every process this script started (or learned of), stopped by PID in cleanup
+declare -A VPN_NEEDS=() # per VPN: "command:debian-package ..." checked before anything runs
+WG_RUN=/var/run/wireguard # wireguard-go's UAPI sockets (wg finds the daemon there)
+WG_RUN_CREATED=""         # yes: this script's wireguard-go made WG_RUN, so cleanup removes it
 
 log() { printf '[throughput] %s\n' "$*" >&2; }
 die() {
@@ -136,6 +152,8 @@ cleanup() {
         done
     done
     for ns in "${NAMESPACES[@]}"; do ip netns delete "$ns" 2>/dev/null || true; done
+    # wireguard-go's socket directory, if this script's wireguard-go made it (empty by now).
+    [[ -z $WG_RUN_CREATED ]] || rmdir "$WG_RUN" 2>/dev/null || true
     local have_logs=""
     compgen -G "$TMP/*/*.log" >/dev/null && have_logs=yes
     if [[ $status -ne 0 && -n $have_logs ]]; then
@@ -220,6 +238,13 @@ overlay_device() {
     ip -n "$(ns_of "$1")" -o -4 addr show | awk -v a="$2/24" '$4 == a { print $2; exit }'
 }
 
+# device_kind SIDE DEV: the kernel's kind of the device ("tun" for a TUN device a userspace
+# daemon opened; "wireguard" or "ovpn-dco" would mean the kernel moves the packets).
+device_kind() {
+    ip -n "$(ns_of "$1")" -d -j link show dev "$2" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("linkinfo", {}).get("info_kind", "none"))'
+}
+
 device_mtu() { ip -n "$(ns_of "$1")" -o link show dev "$2" | sed -n 's/.* mtu \([0-9]*\) .*/\1/p'; }
 
 # tinc_up ADDRESS: a tinc-up script (tincd and sluiced both run it) for the overlay address.
@@ -248,6 +273,7 @@ tinc_style_config() {
 # ---- VPN: tinc 1.0.36 (Debian's tincd, default aes-256-cbc + HMAC-SHA256/4) --------------
 
 declare -A TINC_PID=()
+VPN_NEEDS[tinc]="tincd:tinc"
 
 vpn_tinc_setup() {
     local dir=$1 side name peer
@@ -417,6 +443,199 @@ vpn_sluice_teardown() {
     done
 }
 
+# ---- helpers shared by the VPNs below that make their own TUN device ---------------------
+
+# userspace_device SIDE DEV VPN: DEV exists in namespace SIDE, is a TUN device (the daemon's
+# own, not a kernel implementation's), and gets ADDRESS/24, MTU 1420 and up.
+userspace_device() {
+    local side=$1 dev=$2 vpn=$3 address=$4 kind
+    wait_for 20 "$vpn's device $dev in namespace ${side^^}" ip -n "$(ns_of "$side")" link show dev "$dev"
+    kind=$(device_kind "$side" "$dev")
+    [[ $kind == tun ]] || die "$vpn: $dev in namespace ${side^^} is a '$kind' device, not the daemon's own TUN device (ip -d link)"
+    ip -n "$(ns_of "$side")" addr add "$address/24" dev "$dev"
+    ip -n "$(ns_of "$side")" link set dev "$dev" mtu "$TUNNEL_MTU" up
+}
+
+side_address() { [[ $1 == a ]] && echo "$2.1" || echo "$2.2"; }
+other_side() { [[ $1 == a ]] && echo b || echo a; }
+
+# ---- VPN: wireguard-go (Debian's, userspace; configured with wg from wireguard-tools) ----
+
+declare -A WG_PID=() WG_DEV=()
+VPN_NEEDS[wireguard_go]="wireguard-go:wireguard-go wg:wireguard-tools"
+
+vpn_wireguard_go_setup() {
+    local dir=$1 side
+    command -v wireguard-go >/dev/null || die "wireguard-go is missing (Debian package wireguard-go)"
+    command -v wg >/dev/null || die "wg is missing (Debian package wireguard-tools)"
+    VPN_VERSION="$(wireguard-go --version | head -n 1); $(wg --version | cut -d' ' -f1-2)"
+    VPN_DESCRIPTION="Debian's wireguard-go (userspace: its own TUN device, no kernel WireGuard), wg set, ChaCha20-Poly1305, defaults otherwise"
+    [[ -d $WG_RUN ]] || WG_RUN_CREATED=yes
+    for side in a b; do
+        # The socket directory is shared by all namespaces: names unique to this run.
+        WG_DEV[$side]="wg$$$side"
+        [[ ! -e $WG_RUN/${WG_DEV[$side]}.sock ]] || die "$WG_RUN/${WG_DEV[$side]}.sock exists already"
+        (umask 077 && wg genkey >"$dir/$side.key")
+        wg pubkey <"$dir/$side.key" >"$dir/$side.pub"
+    done
+    for side in a b; do
+        # -f: stays in the foreground, so the spawned pid is the daemon's (env execs it). The
+        # variable only silences its banner about the kernel module.
+        spawn "$side" "$dir/wireguard-go-$side.log" env WG_PROCESS_FOREGROUND=1 wireguard-go -f "${WG_DEV[$side]}"
+        WG_PID[$side]=$SPAWNED
+        wait_for 20 "wireguard-go's socket for ${WG_DEV[$side]}" test -S "$WG_RUN/${WG_DEV[$side]}.sock"
+        userspace_device "$side" "${WG_DEV[$side]}" wireguard-go "$(side_address "$side" 198.19.0)"
+    done
+    for side in a b; do
+        local other
+        other=$(other_side "$side")
+        in_ns "$side" wg set "${WG_DEV[$side]}" listen-port 51820 private-key "$dir/$side.key" \
+            peer "$(cat "$dir/$other.pub")" allowed-ips "$(side_address "$other" 198.19.0)/32" \
+            endpoint "$(side_address "$other" 198.18.0):51820"
+    done
+    # The first packet starts the handshake.
+    wait_for 30 "ping A -> B over wireguard-go" in_ns a ping -c1 -W1 198.19.0.2
+    wait_for 30 "ping B -> A over wireguard-go" in_ns b ping -c1 -W1 198.19.0.1
+}
+
+vpn_wireguard_go_daemons() {
+    echo "wireguard-go@A ${WG_PID[a]}"
+    echo "wireguard-go@B ${WG_PID[b]}"
+}
+
+vpn_wireguard_go_report() {
+    local side
+    for side in a b; do
+        echo "== namespace ${side^^}: ${WG_DEV[$side]} is a '$(device_kind "$side" "${WG_DEV[$side]}")' device (ip -d link)"
+        in_ns "$side" wg show "${WG_DEV[$side]}" 2>&1 | grep -Ev "private key|public key|^peer:" || true
+    done
+}
+
+vpn_wireguard_go_teardown() {
+    # On SIGTERM wireguard-go closes its device (the kernel removes it) and its socket.
+    stop_pid "${WG_PID[a]}"
+    stop_pid "${WG_PID[b]}"
+    [[ -z $WG_RUN_CREATED ]] || rmdir "$WG_RUN" 2>/dev/null || true
+}
+
+# ---- VPN: fastd (Debian's fastd 22, TUN mode, one peer each side) -----------------------
+
+declare -A FASTD_PID=()
+VPN_NEEDS[fastd]="fastd:fastd"
+FASTD_METHOD=aes128-ctr+umac # the AES-NI method of this package (its list: null, aes128-gcm,
+                             # aes128-ctr+umac, salsa2012+umac, salsa20+umac, null@l2tp, ...)
+
+vpn_fastd_setup() {
+    local dir=$1 side other keys
+    command -v fastd >/dev/null || die "fastd is missing (Debian package fastd)"
+    VPN_VERSION=$(fastd --version | head -n 1)
+    VPN_DESCRIPTION="Debian's fastd, mode tun, method $FASTD_METHOD, defaults otherwise"
+    for side in a b; do
+        keys=$(fastd --generate-key 2>/dev/null)
+        sed -n 's/^Secret: //p' <<<"$keys" >"$dir/$side.secret"
+        sed -n 's/^Public: //p' <<<"$keys" >"$dir/$side.public"
+        [[ -s $dir/$side.secret && -s $dir/$side.public ]] || die "fastd --generate-key gave no key pair"
+    done
+    for side in a b; do
+        other=$(other_side "$side")
+        cat >"$dir/$side.conf" <<EOF
+log level info;
+mode tun;
+interface "ft$$$side";
+mtu $TUNNEL_MTU;
+bind $(side_address "$side" 198.18.0):10000;
+method "$FASTD_METHOD";
+secret "$(cat "$dir/$side.secret")";
+peer "$other" {
+    key "$(cat "$dir/$other.public")";
+    remote $(side_address "$other" 198.18.0):10000;
+}
+EOF
+        chmod 600 "$dir/$side.conf"
+    done
+    for side in a b; do
+        spawn "$side" "$dir/fastd-$side.log" fastd -c "$dir/$side.conf"
+        FASTD_PID[$side]=$SPAWNED
+        userspace_device "$side" "ft$$$side" fastd "$(side_address "$side" 198.19.0)"
+    done
+    for side in a b; do
+        wait_for 30 "fastd ${side^^} established its session" grep -q "connection with .* established" "$dir/fastd-$side.log"
+    done
+}
+
+vpn_fastd_daemons() {
+    echo "fastd@A ${FASTD_PID[a]}"
+    echo "fastd@B ${FASTD_PID[b]}"
+}
+
+vpn_fastd_report() {
+    local side
+    for side in a b; do
+        echo "== namespace ${side^^}: ft$$$side is a '$(device_kind "$side" "ft$$$side")' device (ip -d link)"
+        grep -iE "established|method|warn|error" "$1/fastd-$side.log" | tail -n 10 || true
+    done
+}
+
+vpn_fastd_teardown() {
+    stop_pid "${FASTD_PID[a]}"
+    stop_pid "${FASTD_PID[b]}"
+}
+
+# ---- VPN: OpenVPN 2.6 (Debian's; point-to-point over UDP, TLS, AES-256-GCM, no DCO) ------
+
+declare -A OPENVPN_PID=()
+VPN_NEEDS[openvpn]="openvpn:openvpn openssl:openssl"
+
+vpn_openvpn_setup() {
+    local dir=$1 side other role
+    command -v openvpn >/dev/null || die "openvpn is missing (Debian package openvpn)"
+    command -v openssl >/dev/null || die "openssl is missing (Debian package openssl)"
+    VPN_VERSION=$(openvpn --version | head -n 1 | cut -d' ' -f1-2)
+    VPN_DESCRIPTION="Debian's OpenVPN, point-to-point over UDP, TLS with self-signed certificates (--peer-fingerprint), data channel AES-256-GCM, --disable-dco (userspace), defaults otherwise"
+    for side in a b; do
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+            -subj "/CN=$side" -keyout "$dir/$side.key" -out "$dir/$side.crt" 2>/dev/null
+        openssl x509 -in "$dir/$side.crt" -noout -fingerprint -sha256 | sed 's/.*=//' >"$dir/$side.fingerprint"
+    done
+    for side in a b; do
+        other=$(other_side "$side")
+        # A connects (TLS client), B answers (TLS server), as alpha and beta do for tinc.
+        [[ $side == a ]] && role=(--tls-client) || role=(--tls-server --dh none)
+        spawn "$side" "$dir/openvpn-$side.log" openvpn --dev "ov$$$side" --dev-type tun --disable-dco \
+            --proto udp --local "$(side_address "$side" 198.18.0)" --lport 1194 \
+            --remote "$(side_address "$other" 198.18.0)" 1194 \
+            "${role[@]}" --cert "$dir/$side.crt" --key "$dir/$side.key" \
+            --peer-fingerprint "$(cat "$dir/$other.fingerprint")" \
+            --data-ciphers AES-256-GCM --data-ciphers-fallback AES-256-GCM \
+            --tun-mtu "$TUNNEL_MTU" --verb 3
+        OPENVPN_PID[$side]=$SPAWNED
+        userspace_device "$side" "ov$$$side" OpenVPN "$(side_address "$side" 198.19.0)"
+    done
+    for side in a b; do
+        wait_for 60 "OpenVPN ${side^^} completed its initialization" grep -q "Initialization Sequence Completed" "$dir/openvpn-$side.log"
+        grep -q "Data Channel: cipher 'AES-256-GCM'" "$dir/openvpn-$side.log" ||
+            die "OpenVPN ${side^^} did not log the data channel cipher AES-256-GCM"
+    done
+}
+
+vpn_openvpn_daemons() {
+    echo "openvpn@A ${OPENVPN_PID[a]}"
+    echo "openvpn@B ${OPENVPN_PID[b]}"
+}
+
+vpn_openvpn_report() {
+    local side
+    for side in a b; do
+        echo "== namespace ${side^^}: ov$$$side is a '$(device_kind "$side" "ov$$$side")' device (ip -d link)"
+        grep -iE "data channel|dco|warn|error" "$1/openvpn-$side.log" | tail -n 10 || true
+    done
+}
+
+vpn_openvpn_teardown() {
+    stop_pid "${OPENVPN_PID[a]}"
+    stop_pid "${OPENVPN_PID[b]}"
+}
+
 # ---- measurement ------------------------------------------------------------------------
 
 CLK_TCK=$(getconf CLK_TCK)
@@ -439,13 +658,56 @@ cpu_snapshot() {
     done < <("vpn_${vpn}_daemons" "$dir")
 }
 
-# iperf_run OUT STREAMS: one iperf3 run from A to B through the tunnel, JSON into OUT.
+# iperf3_json_error FILE: why the iperf3 JSON in FILE holds no results (nothing if it does).
+# iperf3 can exit 0 with an "error" in its JSON.
+iperf3_json_error() {
+    python3 -c '
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception as e:
+    print("no JSON: %s" % e); sys.exit()
+if d.get("error"):
+    print(d["error"])
+elif not d.get("end", {}).get("sum_received"):
+    print("no results in the JSON")' "$1"
+}
+
+# iperf3_attempts OUT ARGS...: an iperf3 client in A against the server in B with ARGS, JSON
+# into OUT, up to 3 attempts; fails if none gave results. A failed attempt is kept beside OUT.
+# (A UDP test starts with one datagram each way that iperf3 3.12 never resends: if the tunnel
+# loses it, that attempt fails after 30 s.)
+iperf3_attempts() {
+    local out=$1 attempt why
+    shift
+    for attempt in 1 2 3; do
+        in_ns a iperf3 -c 198.19.0.2 -p 5201 -J "$@" >"$out" 2>"$out.err" || true
+        why=$(iperf3_json_error "$out")
+        [[ -n $why ]] || return 0
+        log "iperf3 $* (attempt $attempt of 3) gave no results: $why $(cat "$out.err")"
+        cp "$out" "$out.attempt$attempt"
+    done
+    return 1
+}
+
+# iperf_run OUT STREAMS: one iperf3 TCP run from A to B through the tunnel; prints a summary.
 iperf_run() {
     local out=$1 streams=$2
-    if ! in_ns a iperf3 -c 198.19.0.2 -p 5201 -t "$DURATION" -P "$streams" -J >"$out" 2>"$out.err"; then
-        die "iperf3 with $streams stream(s) failed: $(tail -c 400 "$out") $(cat "$out.err")"
-    fi
+    iperf3_attempts "$out" -t "$DURATION" -P "$streams" || die "iperf3 with $streams stream(s) failed 3 times"
     python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["end"]; print("%.0f Mbit/s, %d retransmits" % (e["sum_received"]["bits_per_second"]/1e6, e["sum_sent"].get("retransmits", 0)))' "$out"
+}
+
+# udp_run OUT: one iperf3 UDP run from A to B, 64-byte payloads, no rate limit (-b 0), JSON
+# into OUT; prints a summary. The figure is what the server received: sum_received holds the
+# server's own counts (packets by sequence number, lost ones), reported back at the end. A run
+# that fails 3 times is reported as failed (n/a), not fatal: the TCP figures still stand.
+udp_run() {
+    local out=$1
+    if ! iperf3_attempts "$out" -u -l 64 -b 0 -t "$DURATION"; then
+        echo "failed 3 times"
+        return 0
+    fi
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["end"]["sum_received"]; print("%.0f packets/s received, %.1f %% lost" % ((r["packets"] - r["lost_packets"]) / r["seconds"], r["lost_percent"]))' "$out"
 }
 
 # kernel_snapshot RES PHASE: UDP/TCP counters (/proc/net/snmp) and link statistics of both
@@ -459,7 +721,7 @@ kernel_snapshot() {
 }
 
 measure_vpn() {
-    local vpn=$1 dir=$TMP/$1 res=$RES/$1 i
+    local vpn=$1 dir=$TMP/$1 res=$RES/$1 i summary
     mkdir -p "$dir" "$res"
     log "== $vpn: setting up"
     VPN_DESCRIPTION="" VPN_VERSION=""
@@ -474,10 +736,10 @@ measure_vpn() {
     dev_b=$(overlay_device b 198.19.0.2)
     [[ -n $dev_a && -n $dev_b ]] || die "$vpn: no device holds the overlay addresses"
     {
-        echo "A $dev_a $(device_mtu a "$dev_a")"
-        echo "B $dev_b $(device_mtu b "$dev_b")"
+        echo "A $dev_a $(device_mtu a "$dev_a") $(device_kind a "$dev_a")"
+        echo "B $dev_b $(device_mtu b "$dev_b") $(device_kind b "$dev_b")"
     } >"$res/devices"
-    while read -r side dev mtu; do
+    while read -r side dev mtu _; do
         [[ $mtu == "$TUNNEL_MTU" ]] || die "$vpn: $dev in namespace $side has MTU $mtu, not $TUNNEL_MTU"
     done <"$res/devices"
 
@@ -492,14 +754,21 @@ measure_vpn() {
     kernel_snapshot "$res" 0
     cpu_snapshot "$vpn" "$dir" "$res/cpu-before"
     for ((i = 1; i <= RUNS; i++)); do
-        log "$vpn: 1 stream, run $i/$RUNS, ${DURATION} s: $(iperf_run "$res/p1-run$i.json" 1)"
+        summary=$(iperf_run "$res/p1-run$i.json" 1) || exit 1
+        log "$vpn: 1 stream, run $i/$RUNS, ${DURATION} s: $summary"
     done
     cpu_snapshot "$vpn" "$dir" "$res/cpu-after"
     kernel_snapshot "$res" 1
     for ((i = 1; i <= RUNS; i++)); do
-        log "$vpn: 4 streams, run $i/$RUNS, ${DURATION} s: $(iperf_run "$res/p4-run$i.json" 4)"
+        summary=$(iperf_run "$res/p4-run$i.json" 4) || exit 1
+        log "$vpn: 4 streams, run $i/$RUNS, ${DURATION} s: $summary"
     done
     kernel_snapshot "$res" 2
+    for ((i = 1; i <= RUNS; i++)); do
+        summary=$(udp_run "$res/u64-run$i.json") || exit 1
+        log "$vpn: UDP 64-byte packets, run $i/$RUNS, ${DURATION} s: $summary"
+    done
+    kernel_snapshot "$res" 3
 
     if declare -F "vpn_${vpn}_report" >/dev/null; then "vpn_${vpn}_report" "$dir" >"$res/report.txt" 2>&1 || true; fi
     stop_pid "$server"
@@ -512,12 +781,19 @@ measure_vpn() {
 # ---- main -------------------------------------------------------------------------------
 
 [[ $(id -u) -eq 0 ]] || die "needs root (network namespaces)"
-for c in ip ping iperf3 python3 ss sysctl; do command -v "$c" >/dev/null || die "needs $c"; done
-[[ -x $SLUICECTL ]] || die "$SLUICECTL is missing (build it: ninja -C $BUILD)"
+for c in ip ping iperf3 python3 ss sysctl gnuplot; do command -v "$c" >/dev/null || die "needs $c (tools/dev bench installs everything)"; done
+# tinc's configuration is made by sluicectl init too.
+if [[ " $VPNS " == *" tinc "* || " $VPNS " == *" sluice"* ]]; then
+    [[ -x $SLUICECTL ]] || die "$SLUICECTL is missing (build it: ninja -C $BUILD)"
+fi
 [[ $RUNS =~ ^[1-9][0-9]*$ && $DURATION =~ ^[1-9][0-9]*$ ]] || die "RUNS and DURATION must be positive integers"
 for vpn in $VPNS; do
     for f in setup daemons teardown; do
         declare -F "vpn_${vpn}_$f" >/dev/null || die "unknown VPN $vpn (no function vpn_${vpn}_$f)"
+    done
+    # Before anything is measured: a missing program would otherwise fail minutes into the run.
+    for need in ${VPN_NEEDS[$vpn]:-}; do
+        command -v "${need%%:*}" >/dev/null || die "$vpn needs ${need%%:*} (Debian package ${need#*:}; tools/dev bench installs it)"
     done
 done
 mkdir -p "$(dirname "$OUTPUT")"
@@ -534,12 +810,15 @@ buildtype=$(python3 -c 'import json,sys; print(next((o["value"] for o in json.lo
     "$BUILD/meson-info/intro-buildoptions.json" 2>/dev/null || echo unknown)
 
 CHART_DATA=$TMP/chart.dat
-python3 - "$RES" "$OUTPUT" "$CHART_DATA" <<EOF
+CHART_TITLE=$TMP/chart.title
+python3 - "$RES" "$OUTPUT" "$CHART_DATA" "$CHART_TITLE" <<EOF
 import json, os, statistics, sys, datetime, platform, re
 
-res_dir, output, chart_data = sys.argv[1:4]
+res_dir, output, chart_data, chart_title = sys.argv[1:5]
 vpns = "$VPNS".split()
 clk_tck = $CLK_TCK
+labels = {"tinc": "tinc 1.0.36", "sluice": "sluice", "sluice_unpinned": "sluice unpinned",
+          "wireguard_go": "wireguard-go", "fastd": "fastd", "openvpn": "OpenVPN"}
 
 def read(path, default=""):
     try:
@@ -566,17 +845,41 @@ def iperf_case(d, prefix):
         })
     return {"runs": runs, "median_mbit_per_s": statistics.median(r["mbit_per_s"] for r in runs)}
 
+def udp_case(d):
+    """iperf3 -u -l 64 -b 0: packets per second the server received (sum_received is its count)."""
+    runs = []
+    for i in range(1, $RUNS + 1):
+        doc = json.load(open(os.path.join(d, f"u64-run{i}.json")))
+        end = doc.get("end", {})
+        if not end.get("sum_received"):
+            runs.append({"failed": doc.get("error", "no results")})
+            continue
+        sent, got = end["sum_sent"], end["sum_received"]
+        received = got["packets"] - got["lost_packets"]
+        runs.append({
+            "packets_sent": sent["packets"],
+            "packets_sent_per_s": sent["packets"] / sent["seconds"],
+            "packets_received": received,
+            "packets_received_per_s": received / got["seconds"],
+            "lost_percent": got["lost_percent"],
+            "seconds": got["seconds"],
+        })
+    ok = [r["packets_received_per_s"] for r in runs if "failed" not in r]
+    return {"payload_bytes": 64, "runs": runs, "median_packets_received_per_s": statistics.median(ok) if ok else None}
+
 def cpu_case(d, bytes_moved):
     before = {l.split()[0]: l.split()[1:] for l in read(os.path.join(d, "cpu-before")).splitlines()}
     after = {l.split()[0]: l.split()[1:] for l in read(os.path.join(d, "cpu-after")).splitlines()}
+    gb = bytes_moved / 1e9
     procs = {}
     for label, (pid, t0) in before.items():
         pid1, t1 = after[label]
         # A daemon restarted during the runs (a new pid under the same label) has no valid delta.
-        procs[label] = {"pid": int(pid), "cpu_seconds": (int(t1) - int(t0)) / clk_tck if pid1 == pid else None}
+        cpu = (int(t1) - int(t0)) / clk_tck if pid1 == pid else None
+        procs[label] = {"pid": int(pid), "cpu_seconds": cpu,
+                        "cpu_seconds_per_gb": cpu / gb if cpu is not None and gb else None}
     valid = all(p["cpu_seconds"] is not None for p in procs.values())
     total = sum(p["cpu_seconds"] for p in procs.values()) if valid else None
-    gb = bytes_moved / 1e9
     return {"processes": procs, "cpu_seconds": total, "gb_moved": gb,
             "cpu_seconds_per_gb": total / gb if valid and gb else None}
 
@@ -606,9 +909,9 @@ def links(path):
     return out
 
 def kernel_case(d):
-    """Per-phase deltas of the kernel's counters in each namespace: 1-stream runs, 4-stream runs."""
+    """Per-phase deltas of the kernel's counters in each namespace."""
     phases = {}
-    for name, p0, p1 in (("one_stream", 0, 1), ("four_streams", 1, 2)):
+    for name, p0, p1 in (("one_stream", 0, 1), ("four_streams", 1, 2), ("udp_64_bytes", 2, 3)):
         per_ns = {}
         for side in ("a", "b"):
             s0, s1 = snmp(f"{d}/kernel-{p0}-{side}.snmp"), snmp(f"{d}/kernel-{p1}-{side}.snmp")
@@ -622,9 +925,12 @@ def kernel_case(d):
     return phases
 
 def kernel_problems(k):
-    """Non-zero drop and error counters, as short text."""
+    """Non-zero drop and error counters of the TCP phases, as short text (the UDP flood
+    overruns something by design; its counters stay in the JSON)."""
     out = []
     for phase, per_ns in k.items():
+        if phase == "udp_64_bytes":
+            continue
         for side, c in per_ns.items():
             for key in ("InErrors", "RcvbufErrors", "SndbufErrors"):
                 if c["udp"][key]:
@@ -642,12 +948,14 @@ for vpn in vpns:
     cpu = cpu_case(d, sum(r["bytes_received"] for r in one["runs"]))
     results.append({
         "name": vpn,
+        "label": labels.get(vpn, vpn),
         "description": read(os.path.join(d, "description")),
         "version": read(os.path.join(d, "version")),
-        "tunnel_devices": [{"namespace": ns, "device": dev, "mtu": int(mtu)}
-                           for ns, dev, mtu in (l.split() for l in read(os.path.join(d, "devices")).splitlines())],
+        "tunnel_devices": [{"namespace": ns, "device": dev, "mtu": int(mtu), "kind": kind}
+                           for ns, dev, mtu, kind in (l.split() for l in read(os.path.join(d, "devices")).splitlines())],
         "one_stream": one,
         "four_streams": four,
+        "udp_64_bytes": udp_case(d),
         "rtt": ping_case(d),
         "cpu_during_one_stream_runs": cpu,
         "kernel_counters": kernel_case(d),
@@ -657,18 +965,17 @@ for vpn in vpns:
 def figures(r):
     return {"one_stream_mbit_per_s": r["one_stream"]["median_mbit_per_s"],
             "four_streams_mbit_per_s": r["four_streams"]["median_mbit_per_s"],
+            "udp_64_bytes_packets_per_s": r["udp_64_bytes"]["median_packets_received_per_s"],
             "rtt_ms": r["rtt"]["avg_ms"],
             "cpu_seconds_per_gb": r["cpu_during_one_stream_runs"]["cpu_seconds_per_gb"]}
 
-base = next((r for r in results if r["name"] == "tinc"), None)
+# tinc is the baseline; a run without it (VPNS=...) compares with the first VPN instead.
+base = next((r for r in results if r["name"] == "tinc"), results[0])
+b = figures(base)
 for r in results:
     f = figures(r)
     r["figures"] = f
-    if base:
-        b = figures(base)
-        r["ratio_to_tinc"] = {k: (f[k] / b[k] if f[k] is not None and b[k] else None) for k in f}
-    else:
-        r["ratio_to_tinc"] = None
+    r["ratio_to_baseline"] = {k: (f[k] / b[k] if f[k] is not None and b[k] else None) for k in f}
 
 doc = {
     "benchmark": "bench/throughput.sh",
@@ -682,10 +989,12 @@ doc = {
         "load_average_at_end": " ".join(read("/proc/loadavg").split()[:3]),
     },
     "congestion_control": {"namespace_a": "$CC_A", "namespace_b": "$CC_B"},
+    "baseline": base["name"],
     "settings": {"runs": $RUNS, "duration_s": $DURATION, "tunnel_mtu": $TUNNEL_MTU,
                  "underlay": "veth 198.18.0.1/24 <-> 198.18.0.2/24",
                  "overlay": "198.19.0.1/24 <-> 198.19.0.2/24",
                  "iperf3": "TCP, client in A, server in B; median of runs",
+                 "udp": "iperf3 -u -l 64 -b 0 from A to B; packets/s the server received; median of runs",
                  "ping": "ping -c 20 -i 0.05, average",
                  "cpu": "utime+stime of the VPN daemons in both namespaces over the 1-stream runs, per 1e9 bytes received",
                  "sluice_build": "$BUILD ($buildtype)"},
@@ -699,65 +1008,98 @@ m = doc["machine"]
 print()
 print(f"Machine: {m['cpu_model']}, {m['nproc']} CPUs, kernel {m['kernel']}; load average {m['load_average_at_start']} at start, {m['load_average_at_end']} at end")
 print(f"TCP congestion control: {doc['congestion_control']['namespace_a']} (namespace A), {doc['congestion_control']['namespace_b']} (namespace B)")
-print(f"iperf3 TCP A -> B, {$DURATION} s, median of {$RUNS}; tunnel MTU {$TUNNEL_MTU}; ratios are to tinc in this run")
+print(f"iperf3 A -> B, {$DURATION} s per run, median of {$RUNS}; tunnel MTU {$TUNNEL_MTU}; ratios are to {base['label']} in this run")
 print()
-cols = [("1 stream Mbit/s", "one_stream_mbit_per_s", "%.0f"), ("4 streams Mbit/s", "four_streams_mbit_per_s", "%.0f"),
-        ("RTT ms", "rtt_ms", "%.3f"), ("CPU-s/GB", "cpu_seconds_per_gb", "%.2f")]
-def cell(r, key, fmt):
+cols = [("1 stream Mbit/s", "one_stream_mbit_per_s", "%.0f", 1), ("4 streams Mbit/s", "four_streams_mbit_per_s", "%.0f", 1),
+        ("64 B UDP kpkt/s", "udp_64_bytes_packets_per_s", "%.1f", 1e3), ("RTT ms", "rtt_ms", "%.3f", 1),
+        ("CPU-s/GB", "cpu_seconds_per_gb", "%.2f", 1)]
+def cell(r, key, fmt, scale):
     v = r["figures"][key]
-    s = "n/a" if v is None else fmt % v
-    if r["ratio_to_tinc"] and r["ratio_to_tinc"][key] is not None:
-        s += " (%.2fx)" % r["ratio_to_tinc"][key]
+    s = "n/a" if v is None else fmt % (v / scale)
+    if r["ratio_to_baseline"][key] is not None:
+        s += " (%.2fx)" % r["ratio_to_baseline"][key]
     return s
-rows = [["VPN"] + [c[0] for c in cols]] + [[r["name"]] + [cell(r, k, f) for _, k, f in cols] for r in results]
+rows = [["VPN"] + [c[0] for c in cols]] + [[r["label"]] + [cell(r, k, f, sc) for _, k, f, sc in cols] for r in results]
 widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
 for j, row in enumerate(rows):
     print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
     if j == 0:
         print("  ".join("-" * w for w in widths))
 print()
-print("Higher is better for Mbit/s, lower for RTT and CPU-s/GB.")
+print("Higher is better for Mbit/s and kpkt/s (64-byte UDP packets received per second), lower for RTT and CPU-s/GB.")
 for r in results:
     retrans = [run["retransmits"] for run in r["one_stream"]["runs"]], [run["retransmits"] for run in r["four_streams"]["runs"]]
     cpu = r["cpu_during_one_stream_runs"]["processes"]
-    print(f"{r['name']}: iperf3 retransmits 1 stream {retrans[0]}, 4 streams {retrans[1]}; CPU-s in the 1-stream runs: "
-          + ", ".join(f"{k} {'restarted' if v['cpu_seconds'] is None else '%.2f' % v['cpu_seconds']}" for k, v in cpu.items()))
+    print(f"{r['label']}: iperf3 retransmits 1 stream {retrans[0]}, 4 streams {retrans[1]}; "
+          f"64-byte UDP lost {[round(run['lost_percent'], 1) if 'failed' not in run else 'failed' for run in r['udp_64_bytes']['runs']]} %; "
+          f"devices {', '.join(d['kind'] for d in r['tunnel_devices'])}")
+    print(f"{r['label']}: CPU in the 1-stream runs: "
+          + ", ".join(f"{k} " + ("restarted" if v['cpu_seconds'] is None else "%.2f s (%.2f s/GB)" % (v['cpu_seconds'], v['cpu_seconds_per_gb'] or 0))
+                      for k, v in cpu.items()))
     for p in kernel_problems(r["kernel_counters"]):
-        print(f"{r['name']}: kernel counter {p}")
+        print(f"{r['label']}: kernel counter {p}")
     meta = sum(int(x) for x in re.findall(r"meta connection .*bytes_sent:(\d+)", r["report"]))
     moved = sum(run["bytes_received"] for c in ("one_stream", "four_streams") for run in r[c]["runs"])
     if meta > 0.01 * moved:
-        print(f"{r['name']}: WARNING: {meta} bytes went over the TCP meta connections for {moved} bytes moved: "
+        print(f"{r['label']}: WARNING: {meta} bytes went over the TCP meta connections for {moved} bytes moved: "
               "frames fell back to TCP")
 print(f"Results: {output}")
 
+def ratio(r, key):
+    v = r["ratio_to_baseline"][key]
+    return "NaN" if v is None else "%.3f" % v
 with open(chart_data, "w") as f:
     for r in results:
-        f.write('"%s" %.1f %.1f\n' % (r["name"], r["figures"]["one_stream_mbit_per_s"], r["figures"]["four_streams_mbit_per_s"]))
+        f.write('"%s" %s\n' % (r["label"], " ".join(ratio(r, k) for _, k, _, _ in cols)))
+with open(chart_title, "w") as f:
+    f.write(f"{base['label']}\n")
+    f.write(f"{m['cpu_model']}, {m['nproc']} CPUs, kernel {m['kernel']}, load average {m['load_average_at_start'].split()[0]} at start; "
+            f"{doc['congestion_control']['namespace_a']}; tunnel MTU {$TUNNEL_MTU}; median of {$RUNS} x {$DURATION} s; {doc['date'][:10]}\n")
+    bf = base["figures"]
+    def fmt(v, spec):
+        return "n/a" if v is None else spec % v
+    f.write(f"1 = {base['label']}: TCP {fmt(bf['one_stream_mbit_per_s'], '%.0f')} Mbit/s with 1 stream, "
+            f"{fmt(bf['four_streams_mbit_per_s'], '%.0f')} with 4; "
+            f"{fmt(bf['udp_64_bytes_packets_per_s'] and bf['udp_64_bytes_packets_per_s'] / 1e3, '%.1f')} k 64-byte UDP packets/s; "
+            f"idle RTT {fmt(bf['rtt_ms'], '%.3f')} ms; {fmt(bf['cpu_seconds_per_gb'], '%.2f')} CPU-seconds per GB\n")
 EOF
 
+# The chart: every figure as a ratio to the baseline (1 = tinc), throughput above (higher is
+# better), costs below (lower is better).
 png=${OUTPUT%.json}.png
-if command -v gnuplot >/dev/null; then
-    gnuplot <<EOF || log "gnuplot failed; chart skipped"
-if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { set terminal pngcairo size 800,500 } else { set terminal png size 800,500 }
+# Enhanced-text characters in the machine's description would be taken as markup.
+mapfile -t title < <(sed 's/[&_^{}@~\\"]/ /g' "$CHART_TITLE")
+gnuplot <<EOF || die "gnuplot failed to draw $png"
+set terminal pngcairo size 1100,950 font ",10"
 set output '$png'
-set title "iperf3 TCP through the tunnel (MTU $TUNNEL_MTU), congestion control $CC_A, median of $RUNS x ${DURATION} s"
+set datafile missing "NaN"
+set multiplot layout 2,1 title "Each VPN as a ratio to ${title[0]} measured in the same run\n{/*0.8 ${title[1]}}\n{/*0.8 ${title[2]}}"
+set lmargin at screen 0.06
+set rmargin at screen 0.80
+set offsets 0, 0, graph 0.08, 0
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
-set ylabel 'Mbit/s'
 set yrange [0:*]
 set grid ytics
-set key top left
-plot '$CHART_DATA' using 2:xtic(1) title '1 stream', '' using 3 title '4 streams', \
-    '' using (\$0 - 1.0/6):2:(sprintf("%.0f", \$2)) with labels offset 0,0.7 notitle, \
-    '' using (\$0 + 1.0/6):3:(sprintf("%.0f", \$3)) with labels offset 0,0.7 notitle
+set key outside right top
+set xtics scale 0
+set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 lw 1.5 lc rgb "black" front
+set title "Throughput through the tunnel: higher is better"
+plot '$CHART_DATA' using 2:xtic(1) title 'TCP 1 stream', '' using 3 title 'TCP 4 streams', \
+    '' using 4 title '64-byte UDP pkt/s', \
+    '' using (\$0 - 0.25):2:(sprintf("%.2f", \$2)) with labels offset 0,0.6 font ",8" notitle, \
+    '' using (\$0):3:(sprintf("%.2f", \$3)) with labels offset 0,0.6 font ",8" notitle, \
+    '' using (\$0 + 0.25):4:(sprintf("%.2f", \$4)) with labels offset 0,0.6 font ",8" notitle
+set title "Costs: lower is better"
+plot '$CHART_DATA' using 5:xtic(1) title 'idle RTT' lc 4, '' using 6 title 'CPU-seconds per GB' lc 7, \
+    '' using (\$0 - 1.0/6):5:(sprintf("%.2f", \$5)) with labels offset 0,0.6 font ",8" notitle, \
+    '' using (\$0 + 1.0/6):6:(sprintf("%.2f", \$6)) with labels offset 0,0.6 font ",8" notitle
+unset multiplot
 EOF
-    [[ -f $png ]] && echo "Chart: $png"
-else
-    echo "Chart skipped: gnuplot is not installed."
-fi
+[[ -s $png ]] || die "gnuplot wrote no $png"
+echo "Chart: $png"
 
 # Anything the VPNs' own diagnostics say (sluice: data-plane worker counters and drops).
 for vpn in $VPNS; do
