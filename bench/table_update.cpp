@@ -5,7 +5,8 @@
 //   mesh     Mesh::request_received with an ADD_SUBNET or DEL_SUBNET line from the neighbour
 //            (the subnet 198.19.200.0/24 of one node comes and goes);
 //   build    TablesBuilder::build: the mesh as data-plane tables;
-//   check    encode_tables into a fresh buffer and compare with the last publication, as
+//   check    encode_tables into a fresh buffer (sized from the last publication) and compare with the last
+//   publication, as
 //            sluiced's publish_tables does to skip publications that change nothing;
 //   publish  DataPlaneLink's steps: a free slot, encode_tables into the shared-memory slot,
 //            the slot header, Publisher::publish;
@@ -276,8 +277,10 @@ PhaseResult run_phase(std::size_t nodes, std::size_t subnets, double seconds, bo
             t1 = now_ns();
             input = builder.build(network.mesh(), network.now());
             t2 = now_ns();
-            // sluiced's publish_tables: encode into a fresh buffer, skip unchanged tables.
-            std::vector<std::uint8_t> encoded(1 << 16);
+            // sluiced's publish_tables: encode into a fresh buffer sized from the last
+            // publication, skip unchanged tables.
+            std::vector<std::uint8_t> encoded(
+                std::max<std::size_t>(1 << 16, last_tables.size() + last_tables.size() / 4));
             for (;;) {
                 auto used = tables::encode_tables(*input, encoded);
                 if (used) {
