@@ -12,6 +12,7 @@ namespace sluice::ctl::top {
 // What woke wait() up.
 enum class Wake { timeout, key, interrupt, resize };
 
+// One at a time: the signal handlers it installs share one process-wide pipe.
 class Terminal {
 public:
     // `interactive`: stdout is a terminal we draw on; stdin, when it is a terminal too, goes
