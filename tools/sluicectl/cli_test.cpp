@@ -173,3 +173,30 @@ TEST_CASE("dump graph and info: usage errors before asking the daemon") {
     CHECK_THAT(ctl({"info", "--help"}).out, Catch::Contains("NODE|SUBNET|ADDRESS"));
     CHECK_THAT(ctl({"dump", "--help"}).out, Catch::Contains("dot -Tsvg"));
 }
+
+TEST_CASE("top: options, help, and no daemon") {
+    TempDir tmp;
+    const std::string dir = tmp.path().string();
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{{"top", "-d"},
+                                                                                      {"top", "-d", "0"},
+                                                                                      {"top", "--delay=abc"},
+                                                                                      {"top", "-d", "1s"},
+                                                                                      {"top", "extra"}}) {
+        std::vector<std::string> full{"-c", dir};
+        full.insert(full.end(), args.begin(), args.end());
+        const auto r = ctl(full);
+        INFO(r.err);
+        CHECK(r.code == 2);
+        CHECK_THAT(r.err, Catch::StartsWith("sluicectl top: "));
+    }
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"top", "--once"}, {"top", "-d", "0.5", "--once"}, {"top", "-d2"}, {"top", "--delay=0.1"}}) {
+        std::vector<std::string> full{"-c", dir};
+        full.insert(full.end(), args.begin(), args.end());
+        const auto r = ctl(full);
+        CHECK(r.code == 1);
+        CHECK_THAT(r.err, Catch::Contains("no daemon is running"));
+    }
+    CHECK_THAT(ctl({"--help"}).out, Catch::Contains("top"));
+    CHECK_THAT(ctl({"top", "--help"}).out, Catch::Contains("q quits") && Catch::Contains("--once"));
+}

@@ -12,9 +12,7 @@
 
 namespace sluice::ctl {
 
-namespace {
-
-std::string socket_path(const Context& c) {
+std::string control_socket_path(const Context& c) {
     const std::string pidfile =
         c.globals.pidfile
             ? *c.globals.pidfile
@@ -25,8 +23,10 @@ std::string socket_path(const Context& c) {
     return daemon::control_socket_for(pidfile);
 }
 
+namespace {
+
 Result<io::ControlResponse> ask(const Context& c, std::string_view request) {
-    auto response = io::control_request(socket_path(c), request);
+    auto response = io::control_request(control_socket_path(c), request);
     if (!response) return fail(response.error());
     if (!response->ok) return fail("sluiced: {}", response->error);
     return *response;

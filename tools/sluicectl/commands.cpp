@@ -99,6 +99,30 @@ says why: no subnet covers it (ICMP net unknown) or no owner is reachable.
 Exits 1 for an unknown node, or a string that is neither a name, a subnet nor an address.
 )",
             cmd_info},
+    Command{"top", "live per-worker and per-peer throughput of the running daemon",
+            R"(Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] top [-d SECONDS] [--once]
+
+Asks the running sluiced for its counters every SECONDS (-d, --delay; default 1, from 0.1)
+and shows the rates since the last time, redrawn in place:
+  header:  this node, the time, how many other nodes are reachable, whether the data
+           plane (sluice-dp) is attached
+  workers: per sluice-dp worker, UDP rx/tx packets/s and bits/s, drops/s, TUN rx/tx
+           packets/s, native rx/tx packets/s and drops so far (dump workers)
+  peers:   per node, reachable, path and native session (dump nodes, dump peers), and
+           rx/tx packets/s and bits/s, "n/a" while sluiced counts no per-peer traffic
+A counter that went down (sluice-dp restarted) counts again from 0; "-" is a rate not
+known yet (the first screen, a new row).
+
+Keys: q quits (as do Ctrl-C and SIGTERM), t sorts by total throughput (the default), n by
+name, s switches between the two, b switches bits/s and bytes/s. Lines longer than the
+terminal is wide are cut. Plain VT100 sequences: any terminal will do; the terminal is put
+back as it was on exit.
+
+When standard output is not a terminal, prints one plain snapshot per interval instead,
+separated by empty lines; --once prints one snapshot after one interval and exits.
+Exits 1 when sluiced does not answer (at start, or when it goes away while running).
+)",
+            cmd_top},
     Command{"pid", "print the running daemon's process ID",
             "Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] pid\n", cmd_pid},
     Command{"reload", "make the running daemon reread its configuration (like SIGHUP)",

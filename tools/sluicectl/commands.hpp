@@ -1,6 +1,8 @@
 // The handlers behind sluicectl's command table (one file per command family).
 #pragma once
 
+#include <string>
+
 #include "tools/sluicectl/cli.hpp"
 
 namespace sluice::ctl {
@@ -15,5 +17,9 @@ int cmd_info(Context& context);
 int cmd_pid(Context& context);
 int cmd_reload(Context& context);
 int cmd_stop(Context& context);
+int cmd_top(Context& context);
+
+// The running daemon's control socket: beside --pidfile, or the default pid file for -n/-c.
+[[nodiscard]] std::string control_socket_path(const Context& context);
 
 }  // namespace sluice::ctl
