@@ -119,6 +119,18 @@ io::ControlResponse dump_graph(const graph::Graph& graph, std::uint32_t own_opti
     return r;
 }
 
+io::ControlResponse metrics_response(std::string_view exposition) {
+    io::ControlResponse r;
+    std::size_t start = 0;
+    while (start < exposition.size()) {
+        const std::size_t end = exposition.find('\n', start);
+        r.lines.emplace_back(exposition.substr(start, end - start));
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+    }
+    return r;
+}
+
 io::ControlResponse dump_workers(abi::Region& region) {
     io::ControlResponse r;
     r.lines.push_back(row({"worker", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "native_rx_packets",

@@ -1,5 +1,5 @@
 // The read-only control-socket commands ("dump nodes|edges|subnets|connections|peers|
-// workers|graph"; "info" is info.hpp) answered from the mesh's state. Pure: the daemon
+// workers|graph", "metrics"; "info" is info.hpp) answered from the mesh's state. Pure: the daemon
 // passes what it has.
 //
 // Answer format (all but graph, which is DOT text): tab-separated records, the first payload line naming the
@@ -30,6 +30,9 @@ namespace sluice::daemon {
 
 // One row per data-plane worker: its counters from the shared region, drops by reason.
 [[nodiscard]] io::ControlResponse dump_workers(abi::Region& region);
+
+// `metrics`: the Prometheus exposition text, one payload line per line, unchanged.
+[[nodiscard]] io::ControlResponse metrics_response(std::string_view exposition);
 
 struct ConnectionView {
     std::string name;  // empty before the peer's ID

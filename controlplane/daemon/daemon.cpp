@@ -115,6 +115,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(controlplane::DaemonOptions optio
                                   [self](std::string_view request) { return self->control(request); });
     if (!control) return fail(control.error());
     d->control_ = std::move(*control);
+    if (auto s = d->start_metrics_endpoint(); !s) return fail(s.error());
 
     if (d->settings_.data_plane == "external") {
         d->report(d->notifier_.status(fmt::format("Waiting for sluice-dp on {} (DataPlane = external)",
@@ -679,6 +680,11 @@ Status Daemon::reload_configuration() {
     config_ = std::move(*loaded);
     public_keys_.clear();
     const auto old_connect_to = settings_.connect_to;
+    if (settings->metrics_address != settings_.metrics_address)
+        log::warn("MetricsAddress changed: it takes effect when sluiced restarts");
+    settings->metrics_address = settings_.metrics_address;
+    settings->metrics_host = settings_.metrics_host;
+    settings->metrics_port = settings_.metrics_port;
     settings_ = std::move(*settings);
     // TCPOnly, PMTUDiscovery and ClampMSS of this node shape every path the data plane uses.
     if (tables_) {
@@ -759,6 +765,7 @@ void Daemon::shutdown(const std::string& why) {
     scripts_->wait_idle();
     run_script("tinc-down", {}, /*sync=*/true);
     if (data_plane_) data_plane_->shutdown();
+    metrics_http_.reset();
     control_.reset();
     pidfile_.reset();  // removes the file
     loop_->stop();
@@ -768,6 +775,8 @@ void Daemon::shutdown(const std::string& why) {
 
 #include "controlplane/daemon/control_commands.hpp"
 #include "controlplane/daemon/info.hpp"
+#include "controlplane/daemon/metrics_facts.hpp"
+#include "controlplane/metrics/http.hpp"
 
 namespace sluice::daemon {
 
@@ -810,6 +819,11 @@ io::ControlResponse Daemon::control(std::string_view request) {
             }
         return dump(request.substr(5), *mesh_, views);
     }
+    if (request == "metrics") {
+        auto text = metrics_text();
+        if (!text) return io::ControlResponse::failure(text.error().message);
+        return metrics_response(*text);
+    }
     if (request == "pid") return io::ControlResponse{true, "", {std::to_string(::getpid())}};
     if (request == "reload") {
         reload();
@@ -822,6 +836,45 @@ io::ControlResponse Daemon::control(std::string_view request) {
         return io::ControlResponse{};
     }
     return io::ControlResponse::failure(fmt::format("unknown request \"{}\"", request));
+}
+
+Result<std::string> Daemon::metrics_text() {
+    MetricsSources sources{*mesh_};
+    sources.uptime = loop_->now() - started_;
+    for (const auto& [id, c] : connections_) {
+        if (c->meta->active()) {
+            ++sources.connections.active;
+        } else {
+            ++sources.connections.authenticating;
+        }
+    }
+    for (const auto& [name, o] : outgoing_) sources.connections.connecting += o.connecting ? 1 : 0;
+    if (data_plane_) {
+        sources.region = &data_plane_->region();
+        sources.data_plane_attached = data_plane_->attached();
+        sources.published_tables = last_tables_;
+    }
+    auto facts = gather_metrics(sources);
+    if (!facts) return fail(facts.error());
+    return metrics::render(metrics::sluice_metrics(*facts));
+}
+
+Status Daemon::start_metrics_endpoint() {
+    if (settings_.metrics_host.empty()) return {};
+    const std::string& where = settings_.metrics_address;
+    auto addresses = io::resolve(settings_.metrics_host, settings_.metrics_port, io::AddressFamily::any);
+    if (!addresses) return fail("MetricsAddress = {}: {}", where, addresses.error().message);
+    if (addresses->empty()) return fail("MetricsAddress = {}: no address", where);
+    io::HttpServerLimits limits;
+    limits.max_request = metrics::max_http_request;
+    auto server =
+        io::HttpServer::listen(*loop_, addresses->front(), limits, [this](std::string_view received) {
+            return metrics::answer_metrics_request(received, [this] { return metrics_text(); });
+        });
+    if (!server) return fail("MetricsAddress = {}: {}", where, server.error().message);
+    metrics_http_ = std::move(*server);
+    log::info("Serving metrics on http://{}/metrics", where);
+    return {};
 }
 
 }  // namespace sluice::daemon

@@ -14,6 +14,7 @@
 #include "controlplane/dataplane/link.hpp"
 #include "controlplane/dataplane/tables_builder.hpp"
 #include "controlplane/io/event_loop.hpp"
+#include "controlplane/io/http_server.hpp"
 #include "controlplane/io/pidfile.hpp"
 #include "controlplane/io/script_runner.hpp"
 #include "controlplane/io/service_notify.hpp"
@@ -101,6 +102,11 @@ private:
     [[nodiscard]] Status reload_configuration();
     void shutdown(const std::string& why);
     [[nodiscard]] io::ControlResponse control(std::string_view request);
+    // The Prometheus exposition (`sluicectl metrics`, GET /metrics); fails only when the
+    // published tables cannot be read.
+    [[nodiscard]] Result<std::string> metrics_text();
+    // MetricsAddress: the /metrics endpoint, when configured.
+    [[nodiscard]] Status start_metrics_endpoint();
     [[nodiscard]] Result<session::PeerSettings> peer_settings(const std::string& name);
 
     // The service manager: what to show in `systemctl status`, and failures to tell it.
@@ -127,6 +133,7 @@ private:
     bool notify_failed_ = false;     // logged once
     std::string last_reload_error_;  // shown in the status until a reload succeeds
     std::unique_ptr<io::ControlServer> control_;
+    std::unique_ptr<io::HttpServer> metrics_http_;
     std::vector<io::Listener> listeners_;
     io::AcceptThrottle throttle_;
     io::Tarpit tarpit_;

@@ -175,7 +175,23 @@ Result<DaemonSettings> make_settings(const config::ConfigDir& dir,
     auto interpreter = c.get_string("ScriptsInterpreter", "");
     if (!interpreter) return fail(interpreter.error());
     s.scripts_interpreter = *interpreter;
+    auto metrics = c.get_string("MetricsAddress", "off");
+    if (!metrics) return fail(metrics.error());
+    if (auto endpoint = split_metrics_address(*metrics)) {
+        s.metrics_address = *metrics;
+        s.metrics_host = endpoint->host;
+        s.metrics_port = endpoint->port;
+    }
     return s;
+}
+
+std::optional<PeerAddress> split_metrics_address(std::string_view text) {
+    if (text::iequals(text, "off")) return std::nullopt;
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon + 1 >= text.size()) return std::nullopt;
+    std::string_view host = text.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    return PeerAddress{std::string(host), std::string(text.substr(colon + 1))};
 }
 
 std::vector<PeerAddress> peer_addresses(const config::ConfigDir& dir, const std::string& name) {

@@ -51,6 +51,10 @@ struct DaemonSettings {
     Duration key_expire = seconds(3600);
     Duration max_timeout = seconds(900);
     std::string scripts_interpreter;
+    // MetricsAddress: where the /metrics endpoint listens; empty host: off (the default).
+    std::string metrics_address;  // as configured, for messages
+    std::string metrics_host;     // numeric, IPv6 without brackets
+    std::string metrics_port;
 };
 
 // Paths when not given: with -n NET, /run/sluice/NET.pid (a directory of their own, which a
@@ -65,6 +69,10 @@ inline constexpr std::string_view runtime_directory = "/run/sluice";
 // sluice-dp next to this sluiced (installed layout), else in the build tree's dataplane/.
 [[nodiscard]] std::string default_data_plane_program();
 [[nodiscard]] std::string default_logfile(const std::optional<std::string>& netname);
+
+// "127.0.0.1:9100" -> {"127.0.0.1", "9100"}, "[2001:db8::1]:9100" -> {"2001:db8::1", "9100"};
+// nullopt for "off" (any case) or a value without ":PORT". The validator has checked the rest.
+[[nodiscard]] std::optional<PeerAddress> split_metrics_address(std::string_view text);
 
 [[nodiscard]] Result<DaemonSettings> make_settings(const config::ConfigDir& dir,
                                                    const controlplane::DaemonOptions& options);

@@ -169,7 +169,8 @@ constexpr std::array registry = {
              .description = "The node's Ed25519 public key in base64: native sessions with sluice nodes.",
              .status = implemented, .peer_only = true, .sluice_only = true},
     Variable{.name = "MetricsAddress", .scope = server, .type = metrics_address, .default_text = "off",
-             .description = "Address and port of the metrics HTTP endpoint.", .sluice_only = true},
+             .description = "Address and port where sluiced serves GET /metrics (Prometheus' text format, as sluicectl metrics prints it), e.g. 127.0.0.1:9100; read at start.",
+             .status = implemented, .sluice_only = true},
 };
 // clang-format on
 

@@ -156,6 +156,8 @@ TEST_CASE("commands for a running daemon say clearly when none runs") {
     CHECK(ctl({"-c", tmp.path().string(), "dump", "graph"}).code == 1);
     CHECK_THAT(ctl({"-c", tmp.path().string(), "info", "alpha"}).err,
                Catch::Contains("no daemon is running"));
+    CHECK_THAT(ctl({"-c", tmp.path().string(), "metrics"}).err, Catch::Contains("no daemon is running"));
+    CHECK(ctl({"-c", tmp.path().string(), "metrics", "extra"}).code == 2);
 }
 
 TEST_CASE("dump graph and info: usage errors before asking the daemon") {

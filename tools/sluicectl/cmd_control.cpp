@@ -1,5 +1,5 @@
-// Commands that talk to a running sluiced over its control socket: dump, info, pid, reload,
-// stop.
+// Commands that talk to a running sluiced over its control socket: dump, info, metrics, pid,
+// reload, stop.
 #include <ostream>
 
 #include <fmt/format.h>
@@ -153,6 +153,27 @@ int cmd_info(Context& c) {
         return exit_failure;
     }
     for (const auto& l : response->lines) fmt::print(c.out, "{}\n", l);
+    return exit_ok;
+}
+
+int cmd_metrics(Context& c) {
+    if (!c.args.empty()) {
+        fmt::print(c.err, "sluicectl metrics: unexpected argument {}\n", text::quote(c.args[0]));
+        return exit_usage;
+    }
+    auto response = ask(c, "metrics");
+    if (!response) {
+        fmt::print(c.err, "sluicectl metrics: {}\n", response.error().message);
+        return exit_failure;
+    }
+    // Verbatim: the control socket carries the exposition line by line (dot-stuffed on the
+    // wire, restored by the parser), and each line gets back the newline it ended with.
+    std::string text;
+    for (const auto& l : response->lines) {
+        text += l;
+        text += '\n';
+    }
+    c.out << text;
     return exit_ok;
 }
 

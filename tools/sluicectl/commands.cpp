@@ -123,6 +123,16 @@ separated by empty lines; --once prints one snapshot after one interval and exit
 Exits 1 when sluiced does not answer (at start, or when it goes away while running).
 )",
             cmd_top},
+    Command{"metrics", "print the running daemon's metrics in Prometheus' text format",
+            R"(Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] metrics
+
+Asks the running sluiced and prints its metrics exactly as GET /metrics serves them when
+MetricsAddress is set (text exposition format 0.0.4): sluice_info, uptime, meta
+connections, nodes, the mesh's counters, every data-plane worker's counters and drops by
+reason, and per peer whether it is reachable, its path MTU, whether packets to it are
+native and how they travel (sluice_peer_info{path=...}).
+)",
+            cmd_metrics},
     Command{"pid", "print the running daemon's process ID",
             "Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] pid\n", cmd_pid},
     Command{"reload", "make the running daemon reread its configuration (like SIGHUP)",
