@@ -805,6 +805,7 @@ io::ControlResponse Daemon::control(std::string_view request) {
             }
         return dump(request.substr(5), *mesh_, views);
     }
+    if (request == "stats" || request == "stats json") return stats(request == "stats json");
     if (request == "pid") return io::ControlResponse{true, "", {std::to_string(::getpid())}};
     if (request == "reload") {
         reload();

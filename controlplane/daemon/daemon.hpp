@@ -101,6 +101,8 @@ private:
     [[nodiscard]] Status reload_configuration();
     void shutdown(const std::string& why);
     [[nodiscard]] io::ControlResponse control(std::string_view request);
+    // `stats` and `stats json` (daemon_stats.cpp).
+    [[nodiscard]] io::ControlResponse stats(bool json) const;
     [[nodiscard]] Result<session::PeerSettings> peer_settings(const std::string& name);
 
     // The service manager: what to show in `systemctl status`, and failures to tell it.

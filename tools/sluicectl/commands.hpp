@@ -12,6 +12,7 @@ int cmd_generate_ed25519_keys(Context& context);
 int cmd_fsck(Context& context);
 int cmd_dump(Context& context);
 int cmd_info(Context& context);
+int cmd_stats(Context& context);
 int cmd_pid(Context& context);
 int cmd_reload(Context& context);
 int cmd_stop(Context& context);
