@@ -824,6 +824,7 @@ io::ControlResponse Daemon::control(std::string_view request) {
         if (!text) return io::ControlResponse::failure(text.error().message);
         return metrics_response(*text);
     }
+    if (request == "stats" || request == "stats json") return stats(request == "stats json");
     if (request == "pid") return io::ControlResponse{true, "", {std::to_string(::getpid())}};
     if (request == "reload") {
         reload();

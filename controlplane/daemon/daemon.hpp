@@ -107,6 +107,8 @@ private:
     [[nodiscard]] Result<std::string> metrics_text();
     // MetricsAddress: the /metrics endpoint, when configured.
     [[nodiscard]] Status start_metrics_endpoint();
+    // `stats` and `stats json` (daemon_stats.cpp).
+    [[nodiscard]] io::ControlResponse stats(bool json) const;
     [[nodiscard]] Result<session::PeerSettings> peer_settings(const std::string& name);
 
     // The service manager: what to show in `systemctl status`, and failures to tell it.

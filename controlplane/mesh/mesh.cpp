@@ -247,7 +247,7 @@ Actions Mesh::request_received(ConnectionId id, const session::ReceivedRequest& 
             } else if constexpr (std::is_same_v<T, protocol::ReqKeyRequest>) {
                 on_req_key(id, r, received.line, out);
             } else if constexpr (std::is_same_v<T, protocol::AnsKeyRequest>) {
-                on_ans_key(id, r, received.line, out);
+                on_ans_key(id, r, received.line, now, out);
             } else {
                 // The connection handles the handshake requests and PACKET itself.
             }

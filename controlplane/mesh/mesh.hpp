@@ -64,6 +64,7 @@ struct Neighbour {
 struct NodeKeys {
     std::optional<meta::LegacyKey> inbound;   // we generated it; the peer encrypts to us with it
     std::optional<meta::LegacyKey> outbound;  // from the peer's ANS_KEY; we encrypt with it
+    TimePoint outbound_since{};               // when `outbound` arrived (its age in `sluicectl stats`)
     TimePoint last_req_key{};
     TimePoint reachable_since{};
     // A legacy REQ_KEY of ours is unanswered: the next ANS_KEY answers it (and not an INIT).
@@ -178,7 +179,7 @@ private:
     void on_req_key(ConnectionId from, const protocol::ReqKeyRequest& req, const std::string& line,
                     Actions& out);
     void on_ans_key(ConnectionId from, const protocol::AnsKeyRequest& req, const std::string& line,
-                    Actions& out);
+                    TimePoint now, Actions& out);
     void send_ans_key(const std::string& to, Actions& out);
     void expire_keys(Actions& out);
     void request_missing_keys(Actions& out);

@@ -65,7 +65,7 @@ void Mesh::on_req_key(ConnectionId, const protocol::ReqKeyRequest& req, const st
 }
 
 void Mesh::on_ans_key(ConnectionId, const protocol::AnsKeyRequest& req, const std::string& line,
-                      Actions& out) {
+                      TimePoint now, Actions& out) {
     const graph::Node* from = graph_.find_node(req.from);
     const graph::Node* to = graph_.find_node(req.to);
     if (from == nullptr || to == nullptr) {
@@ -97,6 +97,7 @@ void Mesh::on_ans_key(ConnectionId, const protocol::AnsKeyRequest& req, const st
         return;
     }
     keys.outbound.emplace(std::move(*key));
+    keys.outbound_since = now;
     if (req.address && req.port) {
         if (graph::Node* n = graph_.find_node(req.from)) {
             n->udp_address = *req.address;

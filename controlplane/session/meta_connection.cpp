@@ -63,6 +63,7 @@ void MetaConnection::start(TimePoint) {
 std::vector<Event> MetaConnection::receive(std::span<const std::uint8_t> bytes, TimePoint now) {
     std::vector<Event> events;
     if (state_ == State::closed) return events;
+    traffic_.bytes_in += bytes.size();
     if (inbound_) {
         scratch_.resize(bytes.size());
         if (auto s = inbound_->apply(bytes, scratch_); !s) {
@@ -94,6 +95,7 @@ std::vector<Event> MetaConnection::receive(std::span<const std::uint8_t> bytes, 
                   events);
             break;
         }
+        traffic_.received(type_of(*request));
         const bool was_metakey = type_of(*request) == RequestType::metakey;
         handle(std::move(*request), line, now, events);
         // Everything after the peer's METAKEY line is encrypted, possibly already buffered.
@@ -302,6 +304,7 @@ Status MetaConnection::send_packet(std::span<const std::uint8_t> frame) {
 }
 
 void MetaConnection::queue_line(std::string_view line) {
+    traffic_.sent(line);
     const std::size_t start = output_.size();
     output_.insert(output_.end(), line.begin(), line.end());
     output_.push_back('\n');
@@ -325,6 +328,7 @@ void MetaConnection::send_raw_for_tests(std::string_view bytes) {
 std::vector<std::uint8_t> MetaConnection::take_output() {
     std::vector<std::uint8_t> out;
     out.swap(output_);
+    traffic_.bytes_out += out.size();
     return out;
 }
 

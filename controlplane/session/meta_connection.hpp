@@ -19,6 +19,7 @@
 #include "controlplane/meta/meta_cipher.hpp"
 #include "controlplane/protocol/framing.hpp"
 #include "controlplane/protocol/request.hpp"
+#include "controlplane/session/meta_traffic.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/crypto/rsa_key.hpp"
 #include "shared/util/clock.hpp"
@@ -104,6 +105,8 @@ public:
     [[nodiscard]] bool closed() const { return state_ == State::closed; }
     [[nodiscard]] const std::string& peer_name() const { return peer_; }
     [[nodiscard]] Role role() const { return role_; }
+    // Requests and bytes each way since the connection was made.
+    [[nodiscard]] const MetaTraffic& traffic() const { return traffic_; }
 
     // The name tinc uses in logs: "beta (198.18.0.2 port 655)" is built by the owner.
     [[nodiscard]] static const char* state_name(int state);
@@ -157,6 +160,7 @@ private:
     std::uint32_t sent_options_ = 0;
     std::vector<std::uint8_t> output_;
     std::vector<std::uint8_t> scratch_;
+    MetaTraffic traffic_;
 };
 
 }  // namespace sluice::session

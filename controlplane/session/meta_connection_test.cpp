@@ -112,7 +112,42 @@ TEST_CASE("alpha connects to beta: tinc 1.0.36's handshake activates both ends")
         CHECK(packet->frame == frame);
         REQUIRE(p.client_events.size() == 2);
         CHECK(std::get<ReceivedRequest>(p.client_events[1]).line == "9");
+
+        // Each side counted what the other sent, by request type and in bytes.
+        using protocol::RequestType;
+        auto in = [](const MetaConnection& c, RequestType t) {
+            return c.traffic().requests_in[static_cast<std::size_t>(t)];
+        };
+        auto out = [](const MetaConnection& c, RequestType t) {
+            return c.traffic().requests_out[static_cast<std::size_t>(t)];
+        };
+        for (RequestType t : {RequestType::id, RequestType::metakey, RequestType::challenge,
+                              RequestType::chal_reply, RequestType::ack}) {
+            CHECK(out(p.client, t) == 1);
+            CHECK(in(p.server, t) == 1);
+            CHECK(out(p.server, t) == 1);
+            CHECK(in(p.client, t) == 1);
+        }
+        CHECK(out(p.client, RequestType::ping) == 1);
+        CHECK(in(p.server, RequestType::ping) == 1);
+        CHECK(out(p.server, RequestType::packet) == 1);
+        CHECK(in(p.client, RequestType::packet) == 1);
+        CHECK(in(p.client, RequestType::pong) == 1);
+        CHECK(p.client.traffic().bytes_out == p.server.traffic().bytes_in);
+        CHECK(p.server.traffic().bytes_out == p.client.traffic().bytes_in);
+        CHECK(p.client.traffic().bytes_in > frame.size());
     }
+}
+
+TEST_CASE("leading_request_type reads the request number a line starts with") {
+    using protocol::RequestType;
+    CHECK(leading_request_type("12 a b c") == RequestType::add_edge);
+    CHECK(leading_request_type("8") == RequestType::ping);
+    CHECK(leading_request_type("17 1500") == RequestType::packet);
+    CHECK_FALSE(leading_request_type("18 x").has_value());
+    CHECK_FALSE(leading_request_type("").has_value());
+    CHECK_FALSE(leading_request_type("8x").has_value());
+    CHECK_FALSE(leading_request_type("x 8").has_value());
 }
 
 TEST_CASE("the handshake refuses what tinc 1.0.36 refuses") {

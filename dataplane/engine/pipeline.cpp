@@ -112,7 +112,7 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
             case packet::PathFit::fragment:
                 // Larger than the path but not answerable with ICMP: the meta connection
                 // carries it whole, as tinc does for frames above the path MTU.
-                return to_control_plane(abi::EventType::tcp_frame, dest.node_id, frame);
+                return tcp_frame(dest.node_id, frame);
             case packet::PathFit::fits:
                 break;
         }
@@ -129,7 +129,7 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
     if (!udp_fits(via)) {
         const tables::PeerRecord& nexthop = tables_->peer(dest.nexthop_index);
         if (dest.nexthop_index == via_index || !udp_fits(nexthop)) {
-            return to_control_plane(abi::EventType::tcp_frame, dest.node_id, frame);
+            return tcp_frame(dest.node_id, frame);
         }
         target = &nexthop;
     }
@@ -144,19 +144,19 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
     if (entry == nullptr || !entry->out) {
         // No key yet: ask for one, and meanwhile the frame goes over TCP (spec 4.5).
         request_key(*target, entry);
-        return to_control_plane(abi::EventType::tcp_frame, dest.node_id, frame);
+        return tcp_frame(dest.node_id, frame);
     }
     if (target->out_key.compression != 0) {
         // The peer asked for compressed packets; sluice-dp does not compress, so the frame
         // goes uncompressed over the meta connection (PACKET is never compressed).
-        return to_control_plane(abi::EventType::tcp_frame, dest.node_id, frame);
+        return tcp_frame(dest.node_id, frame);
     }
-    if (target->node_id >= sequences_.size()) return drop(DropReason::no_key);
+    if (target->node_id >= sequences_.size()) return drop_for(dest.node_id, DropReason::no_key);
     const std::uint32_t seqno = sequences_.next(target->node_id, target->out_key.key_id);
     const crypto::SealVerdict sealed = entry->out->seal(seqno, buffer, offset, length);
-    if (!sealed.ok()) return drop(DropReason::too_big);
+    if (!sealed.ok()) return drop_for(dest.node_id, DropReason::too_big);
     return {Action::send_udp, static_cast<std::uint32_t>(sealed.offset),
-            static_cast<std::uint32_t>(sealed.length), target->endpoint};
+            static_cast<std::uint32_t>(sealed.length), target->endpoint, target->node_id};
 }
 
 bool Pipeline::seal_native(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
@@ -168,8 +168,9 @@ bool Pipeline::seal_native(std::span<std::uint8_t> buffer, std::uint32_t offset,
         entry->lane->seal(crypto::NativeType::data, buffer, offset + kEth, length - kEth);
     if (!sealed.ok()) return false;  // counter exhausted (a rekey is due): legacy meanwhile
     abi::add_owned(counters_.native_tx_packets, 1);
+    peers_.sealed_native(dest.node_id);
     out = {Action::send_udp, static_cast<std::uint32_t>(sealed.offset),
-           static_cast<std::uint32_t>(sealed.length), dest.endpoint};
+           static_cast<std::uint32_t>(sealed.length), dest.endpoint, dest.node_id};
     return true;
 }
 
@@ -182,8 +183,9 @@ Decision Pipeline::keepalive(std::span<std::uint8_t> buffer, std::uint32_t node_
         entry->lane->seal(crypto::NativeType::keepalive, buffer, kHeadroom, 0);
     if (!sealed.ok()) return {};
     abi::add_owned(counters_.native_tx_packets, 1);
+    peers_.sealed_native(peer.node_id);
     return {Action::send_udp, static_cast<std::uint32_t>(sealed.offset),
-            static_cast<std::uint32_t>(sealed.length), peer.endpoint};
+            static_cast<std::uint32_t>(sealed.length), peer.endpoint, peer.node_id};
 }
 
 bool Pipeline::from_native(std::span<std::uint8_t> buffer, std::uint32_t offset, std::uint32_t length,
@@ -194,8 +196,9 @@ bool Pipeline::from_native(std::span<std::uint8_t> buffer, std::uint32_t offset,
     NativeReceiveEntry* entry = native_.find_receive(header.receiver_index);
     // No session: most likely a legacy datagram whose first bytes happen to look native.
     if (entry == nullptr) return false;
+    const std::uint32_t from = entry->node_id;
     if (!native_.owns_lane(header.lane)) {
-        out = drop(DropReason::native_wrong_worker);
+        out = drop_for(from, DropReason::native_wrong_worker);
         return true;
     }
     const crypto::NativeOpenVerdict opened = entry->session->open(header, datagram);
@@ -203,16 +206,17 @@ bool Pipeline::from_native(std::span<std::uint8_t> buffer, std::uint32_t offset,
         case crypto::NativeOpenDrop::none:
             break;
         case crypto::NativeOpenDrop::replay:
-            out = drop(DropReason::replay);
+            out = drop_for(from, DropReason::replay);
             return true;
         case crypto::NativeOpenDrop::too_short:
-            out = drop(DropReason::too_short);
+            out = drop_for(from, DropReason::too_short);
             return true;
         default:  // bad lane, bad counter, bad tag: not authentic
-            out = drop(DropReason::bad_mac);
+            out = drop_for(from, DropReason::bad_mac);
             return true;
     }
     abi::add_owned(counters_.native_rx_packets, 1);
+    peers_.received(from, length, true, now_boottime_ns_);
     if ((entry->flags & tables::native_flags::confirm) != 0 && !entry->confirm_reported) {
         const abi::NativeConfirmed confirmed{header.receiver_index, 0};
         std::array<std::uint8_t, sizeof confirmed> bytes;
@@ -233,11 +237,11 @@ bool Pipeline::from_native(std::span<std::uint8_t> buffer, std::uint32_t offset,
     const std::span<std::uint8_t> frame = buffer.subspan(frame_offset, ip_length + kEth);
     const packet::FrameClass c = packet::frame_ip_packet(frame);
     if (c.kind == packet::FrameKind::too_short) {
-        out = drop(DropReason::too_short);
+        out = drop_for(from, DropReason::too_short);
         return true;
     }
     if (!c.is_ip()) {
-        out = drop(DropReason::not_ipv4_or_ipv6);
+        out = drop_for(from, DropReason::not_ipv4_or_ipv6);
         return true;
     }
     if (c.broadcast_or_multicast) {
@@ -247,7 +251,7 @@ bool Pipeline::from_native(std::span<std::uint8_t> buffer, std::uint32_t offset,
     }
     const route::Verdict v = lookup(*tables_, c);
     if (v.kind != route::VerdictKind::route) {
-        out = drop(DropReason::no_route);
+        out = drop_for(from, DropReason::no_route);
     } else if (v.node_index == tables_->self_index()) {
         out = {Action::write_tun, ip_offset, ip_length, {}};
     } else {
@@ -276,13 +280,16 @@ Decision Pipeline::from_udp(std::span<std::uint8_t> buffer, std::uint32_t offset
     const tables::PeerRecord& from = tables_->peer(index);
     PeerCacheEntry* entry = cache_.find(from.node_id);
     if (entry == nullptr || !entry->in)
-        return drop(native_looking ? DropReason::native_unknown_session : DropReason::no_key);
+        return drop_for(from.node_id,
+                        native_looking ? DropReason::native_unknown_session : DropReason::no_key);
     const crypto::OpenVerdict opened = entry->in->open(datagram);
     if (!opened.ok())
-        return drop(native_looking ? DropReason::native_unknown_session : open_drop_reason(opened.drop));
+        return drop_for(from.node_id,
+                        native_looking ? DropReason::native_unknown_session : open_drop_reason(opened.drop));
     if (entry->replay.check_and_update(opened.seqno) != crypto::TincReplayVerdict::accept) {
-        return drop(DropReason::replay);
+        return drop_for(from.node_id, DropReason::replay);
     }
+    peers_.received(from.node_id, length, false, now_boottime_ns_);
     // Our inbound keys never ask for compression: sluiced refuses Compression != 0 while a
     // data plane is attached, so the payload is the frame itself.
     const std::uint32_t frame_offset = offset + static_cast<std::uint32_t>(opened.payload_offset);
@@ -298,21 +305,21 @@ Decision Pipeline::from_udp(std::span<std::uint8_t> buffer, std::uint32_t offset
         // Reflect it (spec 5.6): same frame, byte 0 = 1, sealed for the prober.
         if (!entry->out) {
             request_key(from, entry);
-            return drop(DropReason::no_key);
+            return drop_for(from.node_id, DropReason::no_key);
         }
         // A peer that asked for compressed packets would misread an uncompressed reply, and
         // sluice-dp does not compress; its traffic goes as PACKET anyway.
-        if (from.out_key.compression != 0) return drop(DropReason::no_key);
+        if (from.out_key.compression != 0) return drop_for(from.node_id, DropReason::no_key);
         crypto::make_reply(frame);
         const std::uint32_t seqno = sequences_.next(from.node_id, from.out_key.key_id);
         const crypto::SealVerdict sealed = entry->out->seal(seqno, buffer, frame_offset, frame_length);
-        if (!sealed.ok()) return drop(DropReason::too_big);
+        if (!sealed.ok()) return drop_for(from.node_id, DropReason::too_big);
         return {Action::send_udp, static_cast<std::uint32_t>(sealed.offset),
-                static_cast<std::uint32_t>(sealed.length), source};
+                static_cast<std::uint32_t>(sealed.length), source, from.node_id};
     }
     const packet::FrameClass c = packet::classify_frame(frame);
-    if (c.kind == packet::FrameKind::too_short) return drop(DropReason::too_short);
-    if (!c.is_ip()) return drop(DropReason::not_ipv4_or_ipv6);
+    if (c.kind == packet::FrameKind::too_short) return drop_for(from.node_id, DropReason::too_short);
+    if (!c.is_ip()) return drop_for(from.node_id, DropReason::not_ipv4_or_ipv6);
     if (c.broadcast_or_multicast) {
         // Delivered here, and the control plane passes it on along the spanning tree.
         (void)to_control_plane(abi::EventType::broadcast_frame, from.node_id, frame);
@@ -322,7 +329,7 @@ Decision Pipeline::from_udp(std::span<std::uint8_t> buffer, std::uint32_t offset
                 {}};
     }
     const route::Verdict v = lookup(*tables_, c);
-    if (v.kind != route::VerdictKind::route) return drop(DropReason::no_route);
+    if (v.kind != route::VerdictKind::route) return drop_for(from.node_id, DropReason::no_route);
     if (v.node_index == tables_->self_index()) {
         return {Action::write_tun,
                 frame_offset + static_cast<std::uint32_t>(kEth),
@@ -379,7 +386,7 @@ Decision Pipeline::probe(std::span<std::uint8_t> buffer, std::uint32_t node_inde
     const crypto::SealVerdict sealed = entry->out->seal(seqno, buffer, kHeadroom, length);
     if (!sealed.ok()) return {};
     return {Action::send_udp, static_cast<std::uint32_t>(sealed.offset),
-            static_cast<std::uint32_t>(sealed.length), peer.endpoint};
+            static_cast<std::uint32_t>(sealed.length), peer.endpoint, peer.node_id};
 }
 
 Decision Pipeline::to_control_plane(abi::EventType type, std::uint64_t aux,
@@ -387,6 +394,16 @@ Decision Pipeline::to_control_plane(abi::EventType type, std::uint64_t aux,
     if (!abi::RingProducer::fits(frame.size())) return drop(DropReason::too_big);
     if (!events_.try_push(frame, abi::type_code(type), aux)) return drop(DropReason::ring_full);
     abi::add_owned(counters_.events_pushed, 1);
+    events_pushed_ = true;
+    return {};
+}
+
+Decision Pipeline::tcp_frame(std::uint32_t node_id, std::span<const std::uint8_t> frame) noexcept {
+    if (!abi::RingProducer::fits(frame.size())) return drop_for(node_id, DropReason::too_big);
+    if (!events_.try_push(frame, abi::type_code(abi::EventType::tcp_frame), node_id))
+        return drop_for(node_id, DropReason::ring_full);
+    abi::add_owned(counters_.events_pushed, 1);
+    peers_.tcp_frame(node_id);
     events_pushed_ = true;
     return {};
 }

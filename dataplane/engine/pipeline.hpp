@@ -16,6 +16,7 @@
 
 #include "dataplane/engine/native_cache.hpp"
 #include "dataplane/engine/peer_cache.hpp"
+#include "dataplane/engine/peer_counters.hpp"
 #include "dataplane/engine/send_sequence.hpp"
 #include "dataplane/packet/icmp.hpp"
 #include "shared/abi/events.hpp"
@@ -40,13 +41,19 @@ struct Decision {
     std::uint32_t offset = 0;
     std::uint32_t length = 0;
     tables::Endpoint to{};
+    std::uint32_t node_id = 0;  // send_udp: the node `to` belongs to (its per-peer tx counters)
 };
 
 class Pipeline {
 public:
     Pipeline(PeerCache& cache, NativeCache& native, SendSequences& sequences, abi::RingProducer& events,
-             abi::WorkerCounters& counters) noexcept
-        : cache_(cache), native_(native), sequences_(sequences), events_(events), counters_(counters) {}
+             abi::WorkerCounters& counters, PeerCounterTable peers = {}) noexcept
+        : cache_(cache),
+          native_(native),
+          sequences_(sequences),
+          events_(events),
+          counters_(counters),
+          peers_(peers) {}
 
     // The tables for the coming batch (nullptr: nothing published yet, every packet dropped),
     // with the generation they were published as.
@@ -56,6 +63,8 @@ public:
     }
     // Whole seconds of a monotonic clock, for the ICMP rate limit; set once per batch.
     void set_now_seconds(std::uint64_t now) noexcept { now_seconds_ = now; }
+    // CLOCK_BOOTTIME ns at the start of the batch, for the peers' last_rx; set once per batch.
+    void set_now_boottime_ns(std::uint64_t now) noexcept { now_boottime_ns_ = now; }
 
     // An IP packet read from the TUN device at buffer[offset, +length), with kHeadroom
     // bytes free in front of it and the rest of the buffer free after it.
@@ -110,6 +119,13 @@ private:
         abi::add_owned(counters_.drop(reason), 1);
         return {};
     }
+    // A drop of a packet whose peer is known: counted for the worker and for that peer.
+    Decision drop_for(std::uint32_t node_id, abi::DropReason reason) noexcept {
+        peers_.dropped(node_id, reason);
+        return drop(reason);
+    }
+    // A frame for node_id that goes over its meta connection instead of UDP.
+    Decision tcp_frame(std::uint32_t node_id, std::span<const std::uint8_t> frame) noexcept;
     Decision unknown_source(std::span<const std::uint8_t> datagram, const tables::Endpoint& source) noexcept;
 
     PeerCache& cache_;
@@ -117,9 +133,11 @@ private:
     SendSequences& sequences_;
     abi::RingProducer& events_;
     abi::WorkerCounters& counters_;
+    PeerCounterTable peers_;
     const tables::TablesView* tables_ = nullptr;
     std::uint64_t generation_ = 0;
     std::uint64_t now_seconds_ = 0;
+    std::uint64_t now_boottime_ns_ = 0;
     std::uint64_t unknown_source_second_ = ~std::uint64_t{0};
     std::uint32_t unknown_source_reports_ = 0;
     packet::IcmpRateLimiter icmp_limit_;

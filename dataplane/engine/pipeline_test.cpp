@@ -224,7 +224,8 @@ public:
         : region_(make_region()),
           producer_(region_.event_ring(0)),
           consumer_(region_.event_ring(0)),
-          pipeline_(cache_, native_, sequences_, producer_, region_.worker(0).counters) {
+          pipeline_(cache_, native_, sequences_, producer_, region_.worker(0).counters,
+                    engine::PeerCounterTable(region_.peer_counters(0))) {
         publish(input, 1);
         pipeline_.set_now_seconds(1000);
     }
@@ -257,6 +258,10 @@ public:
     std::uint64_t events_pushed() const { return region_.worker(0).counters.events_pushed.load(); }
     std::uint64_t native_rx() const { return region_.worker(0).counters.native_rx_packets.load(); }
     std::uint64_t native_tx() const { return region_.worker(0).counters.native_tx_packets.load(); }
+    const abi::PeerCounters& peer(std::uint32_t node_id) const {
+        return region_.peer_counters(
+            0)[abi::peer_counter_slot(node_id, region_.layout().params.peer_capacity)];
+    }
 
     // Everything on the event ring, oldest first; the ring is empty afterwards.
     std::vector<Event> events() {
@@ -1150,4 +1155,66 @@ TEST_CASE("pipeline: a native path lowers the MTU the ICMP and MSS rules use by 
     REQUIRE(opened.action == Action::write_tun);
     CHECK(mss_of(sb.slice(opened)) == 1388);
     CHECK(pt::tcp_checksum_ok(sb.slice(opened)));
+}
+
+TEST_CASE("pipeline: per-peer counters follow the authenticated sender, the UDP hop and the drop") {
+    auto view = mesh_view(kAlpha);
+    auto& g_in = node_in(view, kGamma);
+    g_in.flags |= flags::indirect;
+    g_in.via = "beta";
+    g_in.nexthop = "beta";
+    Node alpha(view);
+    Node beta(mesh_view(kBeta));
+    beta.pipeline().set_now_boottime_ns(123'456'789);
+
+    const Bytes ip = udp4(overlay4(1, 10), overlay4(3, 30), 120);
+    const Bytes to_beta = sealed_by(alpha, ip, endpoint_of(kBeta));
+    Buffer b;
+    const Decision relayed = from_udp(beta, b, to_beta, endpoint_of(kAlpha));
+    REQUIRE(relayed.action == Action::send_udp);
+    // The pipeline names the hop; the worker counts tx for it when it queues the send.
+    CHECK(relayed.node_id == kGamma);
+    const abi::PeerCounters& from_alpha = beta.peer(kAlpha);
+    CHECK(from_alpha.rx_packets.load() == 1);
+    CHECK(from_alpha.rx_bytes.load() == to_beta.size());
+    CHECK(from_alpha.native_rx_packets.load() == 0);
+    CHECK(from_alpha.last_rx_boottime_ns.load() == 123'456'789);
+    CHECK(beta.peer(kGamma).rx_packets.load() == 0);
+
+    // A replay is the sender's drop, and does not count as received.
+    Buffer again;
+    CHECK(from_udp(beta, again, to_beta, endpoint_of(kAlpha)).action == Action::none);
+    CHECK(from_alpha.drop(DropReason::replay).load() == 1);
+    CHECK(from_alpha.rx_packets.load() == 1);
+    // alpha sealed for beta: the Decision names beta.
+    Buffer ab;
+    const Decision sent = from_tun(alpha, ab, udp4(overlay4(1, 10), overlay4(2, 20), 10));
+    CHECK(sent.node_id == kBeta);
+}
+
+TEST_CASE("pipeline: native packets count per peer on both ends, frames over TCP too") {
+    tables::TablesInput beta_view = mesh_view(kBeta);
+    beta_view.native_sessions = {native_session(kBeta, kGamma, tables::native_flags::send)};
+    tables::TablesInput gamma_view = mesh_view(kGamma);
+    gamma_view.native_sessions = {native_session(kGamma, kBeta, tables::native_flags::send)};
+    Node beta(beta_view);
+    Node gamma(gamma_view);
+    gamma.pipeline().set_now_boottime_ns(5);
+
+    const Bytes datagram = sealed_by(beta, udp4(overlay4(2, 20), overlay4(3, 30), 700), endpoint_of(kGamma));
+    CHECK(beta.peer(kGamma).native_tx_packets.load() == 1);
+    Buffer b;
+    REQUIRE(from_udp(gamma, b, datagram, endpoint_of(kBeta)).action == Action::write_tun);
+    CHECK(gamma.peer(kBeta).rx_packets.load() == 1);
+    CHECK(gamma.peer(kBeta).native_rx_packets.load() == 1);
+    CHECK(gamma.peer(kBeta).rx_bytes.load() == datagram.size());
+    CHECK(gamma.peer(kBeta).last_rx_boottime_ns.load() == 5);
+
+    auto tcp_view = mesh_view(kAlpha);
+    node_in(tcp_view, kBeta).flags |= flags::tcp_only;
+    Node alpha(tcp_view);
+    Buffer t;
+    CHECK(from_tun(alpha, t, udp4(overlay4(1, 10), overlay4(2, 20), 10)).action == Action::none);
+    CHECK(alpha.peer(kBeta).tcp_frames.load() == 1);
+    CHECK(alpha.peer(kBeta).tx_packets.load() == 0);
 }

@@ -51,6 +51,7 @@ struct SendMeta {
     // For a PMTU probe: whom it was for and its frame length (EMSGSIZE is news for them).
     std::uint32_t probe_node = 0;
     std::uint32_t probe_length = 0;
+    std::uint32_t node_id = 0;  // whose per-peer counters a failed send is counted under
 };
 
 // Worker 0 sends the PMTU probes (spec 5.6: a burst per second while discovery runs).
@@ -107,6 +108,13 @@ bool to_sockaddr(const tables::Endpoint& e, bool socket_ipv6, sockaddr_in6& out,
     return true;
 }
 
+// For the peers' last_rx (abi::PeerCounters): BOOTTIME keeps counting through a suspend.
+std::uint64_t now_boottime_ns() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_BOOTTIME, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000U + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
 std::uint64_t now_seconds() noexcept {
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
@@ -134,6 +142,7 @@ struct Worker::Impl {
     abi::WorkerRecord* record = nullptr;
     std::unique_ptr<abi::RingProducer> events;
     std::unique_ptr<abi::RingConsumer> injections;
+    PeerCounterTable peers;
     std::unique_ptr<PeerCache> cache;
     std::unique_ptr<NativeCache> native;
     std::unique_ptr<Pipeline> pipeline;
@@ -280,6 +289,7 @@ struct Worker::Impl {
                 socklen_t length = 0;
                 if (!to_sockaddr(d.to, setup.udp_ipv6, m.address, length)) {
                     abi::add_owned(counters().drop(abi::DropReason::udp_send_failed), 1);
+                    peers.dropped(d.node_id, abi::DropReason::udp_send_failed);
                     release(b);
                     return;
                 }
@@ -287,6 +297,7 @@ struct Worker::Impl {
                 m.msg = {};
                 m.probe_node = 0;
                 m.probe_length = 0;
+                m.node_id = d.node_id;
                 m.msg.msg_name = &m.address;
                 m.msg.msg_namelen = length;
                 m.msg.msg_iov = &m.iov;
@@ -294,6 +305,7 @@ struct Worker::Impl {
                 io_uring_sqe* s = sqe();
                 if (s == nullptr) {
                     abi::add_owned(counters().drop(abi::DropReason::udp_send_failed), 1);
+                    peers.dropped(d.node_id, abi::DropReason::udp_send_failed);
                     release(b);
                     return;
                 }
@@ -302,6 +314,7 @@ struct Worker::Impl {
                 io_uring_sqe_set_data64(s, user_data(Op::udp_send, b));
                 abi::add_owned(counters().tx_packets, 1);
                 abi::add_owned(counters().tx_bytes, d.length);
+                peers.sent(d.node_id, d.length);
                 return;
             }
             case Action::write_tun: {
@@ -416,6 +429,7 @@ struct Worker::Impl {
         for (;;) {
             refresh_tables(reader->begin_batch());
             pipeline->set_now_seconds(now_seconds());
+            pipeline->set_now_boottime_ns(now_boottime_ns());
             unsigned seen = 0;
             io_uring_cqe* cqe = nullptr;
             unsigned head;
@@ -435,6 +449,7 @@ struct Worker::Impl {
                             pipeline->probe_too_big(sends[b].probe_node, sends[b].probe_length);
                         } else if (cqe->res < 0) {
                             abi::add_owned(counters().drop(abi::DropReason::udp_send_failed), 1);
+                            peers.dropped(sends[b].node_id, abi::DropReason::udp_send_failed);
                         }
                         release(b);
                         break;
@@ -546,8 +561,9 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerSetup& setup, WorkerR
     w.cache = std::make_unique<PeerCache>(setup.replay_window_bytes);
     w.native = std::make_unique<NativeCache>(setup.index, setup.region->layout().params.worker_count,
                                              crypto::AeadBackend::openssl);
-    w.pipeline =
-        std::make_unique<Pipeline>(*w.cache, *w.native, *setup.sequences, *w.events, w.record->counters);
+    w.peers = PeerCounterTable(setup.region->peer_counters(setup.index));
+    w.pipeline = std::make_unique<Pipeline>(*w.cache, *w.native, *setup.sequences, *w.events,
+                                            w.record->counters, w.peers);
     w.reader =
         std::make_unique<snapshot::Reader>(setup.region->header().published, w.record->quiescent_generation);
 

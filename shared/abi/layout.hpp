@@ -8,6 +8,8 @@
 //   worker_count x WorkerRecord           quiescent generation + counters, per worker
 //   worker_count x Ring (event)           sluice-dp -> sluiced, one per worker
 //   worker_count x Ring (injection)       sluiced -> sluice-dp, one per worker
+//   worker_count x peer_capacity x PeerCounters
+//                                         per-peer counters, one array per worker
 //
 // A Ring is a RingControl followed by ring_capacity RingSlots.
 //
@@ -38,7 +40,7 @@ inline constexpr std::uint64_t kMagic = 0x4D53'4543'4955'4C53;
 // another version, so a sluiced and a sluice-dp from different builds fail loudly at start-up
 // instead of misreading each other. magic and abi_version stay at offsets 0 and 8 forever so
 // that any two versions can at least tell each other apart.
-inline constexpr std::uint32_t kAbiVersion = 4;
+inline constexpr std::uint32_t kAbiVersion = 5;
 
 inline constexpr std::size_t kCacheLine = 64;
 
@@ -100,7 +102,7 @@ struct Published {
 // create_region starts every worker offline. (shared/snapshot's kOffline, same value.)
 inline constexpr std::uint64_t kQuiescentOffline = std::numeric_limits<std::uint64_t>::max();
 
-// The header's first two lines: identity and geometry, written once by create_region and
+// The header's first three lines: identity and geometry, written once by create_region and
 // never changed, so a reader may copy them while the other process runs.
 struct RegionInfo {
     std::uint64_t magic;
@@ -113,19 +115,22 @@ struct RegionInfo {
     std::uint32_t ring_capacity;              // slots per ring, a power of two
     std::uint32_t ring_slot_size;
     std::int64_t created_unix_ns;  // CLOCK_REALTIME at creation, for sluicectl and logs
-    std::uint64_t reserved0;
+    std::uint32_t peer_capacity;   // PeerCounters per worker (see peer_counter_slot)
+    std::uint32_t reserved0;
     // Where each section is; attach_region checks these against the geometry above.
     SectionExtent snapshots;
     SectionExtent workers;
     SectionExtent event_rings;
     SectionExtent injection_rings;
+    SectionExtent peer_counters;
+    std::array<std::uint8_t, 48> reserved1;
 };
 
 struct alignas(kCacheLine) RegionHeader {
-    // Lines 0 and 1.
+    // Lines 0 to 2.
     RegionInfo info;
 
-    // Line 2: the processes. Each stores its own pid on attach and 0 on clean exit; the
+    // Line 3: the processes. Each stores its own pid on attach and 0 on clean exit; the
     // region outlives a control plane restart, so the new sluiced finds the old dataplane_pid.
     std::atomic<std::uint64_t> controlplane_pid;
     std::atomic<std::uint64_t> dataplane_pid;
@@ -136,7 +141,7 @@ struct alignas(kCacheLine) RegionHeader {
     std::atomic<std::uint64_t> snapshot_generation;
     std::array<std::uint8_t, 40> reserved2;
 
-    // Line 3: the published snapshot, alone on its line because every worker reads it every
+    // Line 4: the published snapshot, alone on its line because every worker reads it every
     // batch. Protocol (implemented by shared/snapshot): the writer picks a slot whose
     // replacement every worker's quiescent_generation has reached, fills it, then makes ONE
     // store of pack_published({generation, slot}) (release at least; shared/snapshot uses
@@ -238,6 +243,50 @@ struct alignas(kCacheLine) WorkerRecord {
     WorkerCounters counters;
 };
 
+// One worker's counters for one peer node, in the per-peer section: worker w's array holds
+// peer_capacity of them, indexed by peer_counter_slot(node_id). As with WorkerCounters only
+// that worker writes them (add_owned); readers sum over workers. They live in the region, so
+// they outlive a control-plane restart and only ever grow while sluice-dp runs.
+//
+// rx counts datagrams authenticated as from the node (legacy or native, PMTU probes and their
+// replies and native keepalives included); tx counts datagrams handed to the kernel for the
+// node (the UDP hop it was sent to: a relay, for relayed traffic). Bytes are UDP payload
+// bytes, as in WorkerCounters. drops counts packets this worker dropped while it knew the
+// peer (the sender of a datagram that failed to open, the destination of a frame it could not
+// seal); other drops count only in WorkerCounters.
+struct alignas(kCacheLine) PeerCounters {
+    std::atomic<std::uint64_t> rx_packets;
+    std::atomic<std::uint64_t> rx_bytes;
+    std::atomic<std::uint64_t> tx_packets;
+    std::atomic<std::uint64_t> tx_bytes;
+    std::atomic<std::uint64_t> native_rx_packets;  // of rx_packets
+    std::atomic<std::uint64_t> native_tx_packets;  // of tx_packets
+    std::atomic<std::uint64_t> tcp_frames;         // frames for the node handed to the control plane
+    // CLOCK_BOOTTIME ns at the start of the batch that last authenticated a datagram from the
+    // node, 0: never. BOOTTIME, not MONOTONIC: it keeps counting through a suspend, so "seconds
+    // ago" stays true after a laptop wakes up; both processes read the same clock.
+    std::atomic<std::uint64_t> last_rx_boottime_ns;
+    std::array<std::atomic<std::uint64_t>, kDropReasonCount> drops;  // indexed by DropReason
+    std::uint64_t reserved0;
+
+    [[nodiscard]] std::atomic<std::uint64_t>& drop(DropReason reason) noexcept {
+        return drops[static_cast<std::size_t>(reason)];
+    }
+    [[nodiscard]] const std::atomic<std::uint64_t>& drop(DropReason reason) const noexcept {
+        return drops[static_cast<std::size_t>(reason)];
+    }
+};
+
+// Node ids are dense from 1 (sluiced never reuses one), so slot i counts node i. Slot 0 is the
+// overflow slot: node ids at or beyond the capacity are counted there together instead of not
+// at all, and so is a packet without a node (never expected).
+inline constexpr std::uint32_t kPeerOverflowSlot = 0;
+inline constexpr std::uint32_t kDefaultPeerCapacity = 4096;
+[[nodiscard]] constexpr std::uint32_t peer_counter_slot(std::uint32_t node_id,
+                                                        std::uint32_t capacity) noexcept {
+    return node_id < capacity ? node_id : kPeerOverflowSlot;
+}
+
 enum class RingKind : std::uint32_t {
     event = 1,      // sluice-dp -> sluiced
     injection = 2,  // sluiced -> sluice-dp
@@ -291,7 +340,7 @@ inline constexpr bool kIsSharedAbiType = std::is_standard_layout_v<T>&& std::is_
 
 static_assert(kIsPlainAbiType<SectionExtent> && sizeof(SectionExtent) == 16);
 
-static_assert(kIsPlainAbiType<RegionInfo> && sizeof(RegionInfo) == 128 && alignof(RegionInfo) == 8);
+static_assert(kIsPlainAbiType<RegionInfo> && sizeof(RegionInfo) == 192 && alignof(RegionInfo) == 8);
 static_assert(offsetof(RegionInfo, magic) == 0);
 static_assert(offsetof(RegionInfo, abi_version) == 8);
 static_assert(offsetof(RegionInfo, header_size) == 12);
@@ -302,20 +351,23 @@ static_assert(offsetof(RegionInfo, snapshot_payload_capacity) == 32);
 static_assert(offsetof(RegionInfo, ring_capacity) == 40);
 static_assert(offsetof(RegionInfo, ring_slot_size) == 44);
 static_assert(offsetof(RegionInfo, created_unix_ns) == 48);
-static_assert(offsetof(RegionInfo, reserved0) == 56);
+static_assert(offsetof(RegionInfo, peer_capacity) == 56);
+static_assert(offsetof(RegionInfo, reserved0) == 60);
 static_assert(offsetof(RegionInfo, snapshots) == 64);
 static_assert(offsetof(RegionInfo, workers) == 80);
 static_assert(offsetof(RegionInfo, event_rings) == 96);
 static_assert(offsetof(RegionInfo, injection_rings) == 112);
+static_assert(offsetof(RegionInfo, peer_counters) == 128);
+static_assert(offsetof(RegionInfo, reserved1) == 144);
 
-static_assert(kIsSharedAbiType<RegionHeader> && sizeof(RegionHeader) == 256 && alignof(RegionHeader) == 64);
+static_assert(kIsSharedAbiType<RegionHeader> && sizeof(RegionHeader) == 320 && alignof(RegionHeader) == 64);
 static_assert(offsetof(RegionHeader, info) == 0);
-static_assert(offsetof(RegionHeader, controlplane_pid) == 128);
-static_assert(offsetof(RegionHeader, dataplane_pid) == 136);
-static_assert(offsetof(RegionHeader, snapshot_generation) == 144);
-static_assert(offsetof(RegionHeader, reserved2) == 152);
-static_assert(offsetof(RegionHeader, published) == 192);
-static_assert(offsetof(RegionHeader, reserved3) == 200);
+static_assert(offsetof(RegionHeader, controlplane_pid) == 192);
+static_assert(offsetof(RegionHeader, dataplane_pid) == 200);
+static_assert(offsetof(RegionHeader, snapshot_generation) == 208);
+static_assert(offsetof(RegionHeader, reserved2) == 216);
+static_assert(offsetof(RegionHeader, published) == 256);
+static_assert(offsetof(RegionHeader, reserved3) == 264);
 
 static_assert(kIsPlainAbiType<SnapshotSlotHeader> && sizeof(SnapshotSlotHeader) == 64);
 static_assert(alignof(SnapshotSlotHeader) == 64);
@@ -350,6 +402,20 @@ static_assert(kIsSharedAbiType<WorkerRecord> && sizeof(WorkerRecord) == 320 && a
 static_assert(offsetof(WorkerRecord, quiescent_generation) == 0);
 static_assert(offsetof(WorkerRecord, reserved0) == 8);
 static_assert(offsetof(WorkerRecord, counters) == 64);
+
+static_assert(kIsSharedAbiType<PeerCounters> && sizeof(PeerCounters) == 192 && alignof(PeerCounters) == 64);
+static_assert(offsetof(PeerCounters, rx_packets) == 0);
+static_assert(offsetof(PeerCounters, rx_bytes) == 8);
+static_assert(offsetof(PeerCounters, tx_packets) == 16);
+static_assert(offsetof(PeerCounters, tx_bytes) == 24);
+static_assert(offsetof(PeerCounters, native_rx_packets) == 32);
+static_assert(offsetof(PeerCounters, native_tx_packets) == 40);
+static_assert(offsetof(PeerCounters, tcp_frames) == 48);
+static_assert(offsetof(PeerCounters, last_rx_boottime_ns) == 56);
+static_assert(offsetof(PeerCounters, drops) == 64);
+static_assert(offsetof(PeerCounters, reserved0) == 184);
+static_assert(peer_counter_slot(1, kDefaultPeerCapacity) == 1);
+static_assert(peer_counter_slot(kDefaultPeerCapacity, kDefaultPeerCapacity) == kPeerOverflowSlot);
 
 static_assert(sizeof(RingKind) == 4);
 static_assert(kIsPlainAbiType<RingInfo> && sizeof(RingInfo) == 64 && alignof(RingInfo) == 4);

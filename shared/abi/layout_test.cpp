@@ -34,7 +34,8 @@ std::pair<std::uint64_t, std::uint64_t> lines_of(std::uint64_t offset, std::uint
 TEST_CASE("the ABI's identity constants") {
     // Spelled out so that a change shows up in review as a change to this test too.
     CHECK(kMagic == 0x4D53454349554C53);
-    CHECK(kAbiVersion == 4);
+    CHECK(kAbiVersion == 5);
+    CHECK(kDefaultPeerCapacity == 4096);
     CHECK(kSnapshotSlotCount == 4);
     CHECK(kRingSlotSize == 2048);
     CHECK(kRingPayloadMax == 2032);
@@ -79,6 +80,8 @@ TEST_CASE("compute_layout rejects unusable parameters with a reason") {
         {{2, 4096, 1U << 17}, "ring capacity 131072 is not a power of two in 1..65536"},
         {{2, 0, 64}, "snapshot payload capacity 0 is outside 1..1073741824"},
         {{2, (1U << 30) + 1, 64}, "snapshot payload capacity 1073741825 is outside 1..1073741824"},
+        {{2, 4096, 64, 1}, "peer counter capacity 1 is outside 2..65536"},
+        {{2, 4096, 64, (1U << 16) + 1}, "peer counter capacity 65537 is outside 2..65536"},
     };
     for (const Row& row : rows) {
         INFO(row.message);
@@ -96,11 +99,9 @@ TEST_CASE("compute_layout places page-aligned sections after the header without 
         INFO(params.worker_count << " workers, " << params.snapshot_payload_capacity << " payload bytes, "
                                  << params.ring_capacity << " ring slots");
         const RegionLayout layout = must_layout(params);
-        const SectionExtent sections[] = {{0, sizeof(RegionHeader)},
-                                          layout.snapshots,
-                                          layout.workers,
-                                          layout.event_rings,
-                                          layout.injection_rings};
+        const SectionExtent sections[] = {
+            {0, sizeof(RegionHeader)}, layout.snapshots,       layout.workers,
+            layout.event_rings,        layout.injection_rings, layout.peer_counters};
         std::uint64_t previous_end = 0;
         for (const SectionExtent& s : sections) {
             CHECK(s.offset % kSectionAlignment == 0);
@@ -155,6 +156,23 @@ TEST_CASE("per-worker records are cache-line aligned and share no cache line") {
     CHECK(layout.workers.offset / kCacheLine >
           lines_of(layout.snapshots.offset, layout.snapshots.size).second);
     CHECK(previous_last_line < layout.event_rings.offset / kCacheLine);
+}
+
+TEST_CASE("per-peer counters: one array per worker, each entry on lines of its own") {
+    const RegionLayout layout = must_layout({3, 4096, 16, 100});
+    CHECK(layout.peer_counters.size >= 3 * 100 * sizeof(PeerCounters));
+    for (std::uint32_t w = 0; w < 3; ++w) {
+        INFO("worker " << w);
+        CHECK(layout.peer_counters_offset(w) % kCacheLine == 0);
+        CHECK(layout.peer_counters_offset(w) == layout.peer_counters.offset + w * 100 * sizeof(PeerCounters));
+    }
+    CHECK(layout.peer_counters_offset(2) + 100 * sizeof(PeerCounters) <=
+          layout.peer_counters.offset + layout.peer_counters.size);
+    CHECK(sizeof(PeerCounters) % kCacheLine == 0);
+    // Node ids beyond the capacity share the overflow slot instead of going uncounted.
+    CHECK(peer_counter_slot(99, 100) == 99);
+    CHECK(peer_counter_slot(100, 100) == kPeerOverflowSlot);
+    CHECK(peer_counter_slot(0xffffffff, 100) == kPeerOverflowSlot);
 }
 
 TEST_CASE("ring head, tail and geometry sit on three different cache lines") {

@@ -117,6 +117,11 @@ RingRef Region::injection_ring(std::uint32_t worker) const {
     return ring_at(layout_.injection_ring_offset(worker));
 }
 
+std::span<PeerCounters> Region::peer_counters(std::uint32_t worker) const {
+    check_index(worker, layout_.params.worker_count, "peer counter");
+    return {at<PeerCounters>(layout_.peer_counters_offset(worker)), layout_.params.peer_capacity};
+}
+
 RingRef Region::ring_at(std::uint64_t offset) const noexcept {
     return {at<RingControl>(offset), at<RingSlot>(offset + sizeof(RingControl)),
             layout_.params.ring_capacity};
@@ -145,6 +150,10 @@ Result<Region> create_region(const RegionLayout& layout) {
         event->info = make_ring_info(layout, RingKind::event, worker);
         auto* injection = new (region.at<RingControl>(layout.injection_ring_offset(worker))) RingControl{};
         injection->info = make_ring_info(layout, RingKind::injection, worker);
+        // Zero already; constructing them touches their pages (peer_capacity x 192 bytes).
+        auto* peers = region.at<PeerCounters>(layout.peer_counters_offset(worker));
+        for (std::uint32_t slot = 0; slot < layout.params.peer_capacity; ++slot)
+            new (peers + slot) PeerCounters{};
     }
     // The header last, so that a region is only recognisable once it is complete.
     auto* header = new (region.at<RegionHeader>(0)) RegionHeader{};

@@ -44,6 +44,8 @@ public:
     [[nodiscard]] std::span<WorkerRecord> workers() const noexcept;
     [[nodiscard]] RingRef event_ring(std::uint32_t worker) const;
     [[nodiscard]] RingRef injection_ring(std::uint32_t worker) const;
+    // Worker `worker`'s peer counters, layout().params.peer_capacity of them.
+    [[nodiscard]] std::span<PeerCounters> peer_counters(std::uint32_t worker) const;
 
 private:
     friend Result<Region> create_region(const RegionLayout& layout);

@@ -66,6 +66,10 @@ Result<RegionLayout> compute_layout(const RegionParams& params) {
                     kMaxSnapshotPayload);
     }
 
+    if (params.peer_capacity < 2 || params.peer_capacity > kMaxPeerCapacity) {
+        return fail("peer counter capacity {} is outside 2..{}", params.peer_capacity, kMaxPeerCapacity);
+    }
+
     RegionLayout layout{};
     layout.params = params;
     layout.snapshot_slot_stride =
@@ -83,6 +87,8 @@ Result<RegionLayout> compute_layout(const RegionParams& params) {
     layout.workers = place(std::uint64_t{params.worker_count} * sizeof(WorkerRecord));
     layout.event_rings = place(std::uint64_t{params.worker_count} * layout.ring_stride);
     layout.injection_rings = place(std::uint64_t{params.worker_count} * layout.ring_stride);
+    layout.peer_counters =
+        place(std::uint64_t{params.worker_count} * params.peer_capacity * sizeof(PeerCounters));
     layout.total_size = cursor;
     return layout;
 }
@@ -99,10 +105,12 @@ RegionInfo make_region_info(const RegionLayout& layout, std::int64_t created_uni
     info.ring_capacity = layout.params.ring_capacity;
     info.ring_slot_size = kRingSlotSize;
     info.created_unix_ns = created_unix_ns;
+    info.peer_capacity = layout.params.peer_capacity;
     info.snapshots = layout.snapshots;
     info.workers = layout.workers;
     info.event_rings = layout.event_rings;
     info.injection_rings = layout.injection_rings;
+    info.peer_counters = layout.peer_counters;
     return info;
 }
 
@@ -152,7 +160,8 @@ Result<RegionLayout> validate_region(std::span<const std::uint8_t> region, std::
 
     auto layout = compute_layout({.worker_count = info.worker_count,
                                   .snapshot_payload_capacity = info.snapshot_payload_capacity,
-                                  .ring_capacity = info.ring_capacity});
+                                  .ring_capacity = info.ring_capacity,
+                                  .peer_capacity = info.peer_capacity});
     if (!layout) return fail(layout.error().with_context("shared memory header"));
     if (layout->total_size != info.total_size) {
         return fail("shared memory header's geometry needs {} bytes but it says {}", layout->total_size,
@@ -163,6 +172,7 @@ Result<RegionLayout> validate_region(std::span<const std::uint8_t> region, std::
           check_extent("worker", info.workers, layout->workers),
           check_extent("event ring", info.event_rings, layout->event_rings),
           check_extent("injection ring", info.injection_rings, layout->injection_rings),
+          check_extent("peer counter", info.peer_counters, layout->peer_counters),
           check_rings(region, *layout, RingKind::event), check_rings(region, *layout, RingKind::injection)}) {
         if (!status) return fail(status.error());
     }

@@ -17,6 +17,7 @@ namespace sluice::abi {
 inline constexpr std::uint32_t kMaxWorkers = 256;
 inline constexpr std::uint32_t kMaxRingCapacity = 1U << 16;  // 128 MiB of slots per ring
 inline constexpr std::uint64_t kMaxSnapshotPayload = std::uint64_t{1} << 30;
+inline constexpr std::uint32_t kMaxPeerCapacity = 1U << 16;
 
 // Sections start on page boundaries so that a process could map or protect one section on its
 // own (the data plane's view of the snapshots could be made read-only).
@@ -26,6 +27,9 @@ struct RegionParams {
     std::uint32_t worker_count;
     std::uint64_t snapshot_payload_capacity;  // table bytes per snapshot slot
     std::uint32_t ring_capacity;              // slots per ring, a power of two
+    // PeerCounters per worker: node ids 1..peer_capacity-1 get their own, the rest share
+    // slot 0 (layout.hpp, peer_counter_slot). 192 bytes each: 768 KiB per worker at 4096.
+    std::uint32_t peer_capacity = kDefaultPeerCapacity;
 };
 
 struct RegionLayout {
@@ -36,6 +40,7 @@ struct RegionLayout {
     SectionExtent workers;
     SectionExtent event_rings;
     SectionExtent injection_rings;
+    SectionExtent peer_counters;
 
     std::uint64_t snapshot_slot_stride;  // SnapshotSlotHeader + payload, rounded to a cache line
     std::uint64_t ring_stride;           // RingControl + ring_capacity RingSlots
@@ -52,6 +57,10 @@ struct RegionLayout {
     }
     [[nodiscard]] constexpr std::uint64_t injection_ring_offset(std::uint32_t worker) const noexcept {
         return injection_rings.offset + worker * ring_stride;
+    }
+    // Worker `worker`'s array of peer_capacity PeerCounters.
+    [[nodiscard]] constexpr std::uint64_t peer_counters_offset(std::uint32_t worker) const noexcept {
+        return peer_counters.offset + std::uint64_t{worker} * params.peer_capacity * sizeof(PeerCounters);
     }
 };
 

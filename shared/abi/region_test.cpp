@@ -79,6 +79,11 @@ TEST_CASE("create_region writes a header that describes the layout") {
     CHECK(h.created_unix_ns > 1'600'000'000'000'000'000);
     CHECK(h.snapshots.offset == layout.snapshots.offset);
     CHECK(h.injection_rings.size == layout.injection_rings.size);
+    CHECK(h.peer_capacity == kDefaultPeerCapacity);
+    CHECK(h.peer_counters.offset == layout.peer_counters.offset);
+    REQUIRE(region.peer_counters(1).size() == kDefaultPeerCapacity);
+    CHECK(region.peer_counters(1)[kDefaultPeerCapacity - 1].rx_bytes.load(std::memory_order_relaxed) == 0);
+    CHECK(region.peer_counters(0).data() + kDefaultPeerCapacity <= region.peer_counters(1).data());
     CHECK(region.header().published.load(std::memory_order_acquire) == 0);
     CHECK(region.header().controlplane_pid.load(std::memory_order_relaxed) == 0);
     CHECK(region.header().snapshot_generation.load(std::memory_order_relaxed) == 0);
@@ -177,7 +182,7 @@ TEST_CASE("attach_region refuses what it cannot safely read, saying why") {
         {"truncated to half", [](auto& b) { b.resize(b.size() / 2); },
          fmt::format("shared memory region is {} bytes but its header says {}: truncated", total / 2, total)},
         {"truncated inside the header", [](auto& b) { b.resize(100); },
-         "shared memory region is 100 bytes, smaller than its 256-byte header"},
+         "shared memory region is 100 bytes, smaller than its 320-byte header"},
         {"truncated inside the identity", [](auto& b) { b.resize(4); },
          "shared memory region is 4 bytes, too small to be a sluice region"},
         {"empty", [](auto& b) { b.clear(); },
@@ -188,12 +193,16 @@ TEST_CASE("attach_region refuses what it cannot safely read, saying why") {
          [](auto& b) { poke<std::uint32_t>(b, offsetof(RegionInfo, worker_count), 3); },
          fmt::format("shared memory header's geometry needs {} bytes but it says {}",
                      compute_layout({3, 10000, 8})->total_size, total)},
+        {"peer capacity changed",
+         [](auto& b) { poke<std::uint32_t>(b, offsetof(RegionInfo, peer_capacity), 8); },
+         fmt::format("shared memory header's geometry needs {} bytes but it says {}",
+                     compute_layout({2, 10000, 8, 8})->total_size, total)},
         {"ring capacity not a power of two",
          [](auto& b) { poke<std::uint32_t>(b, offsetof(RegionInfo, ring_capacity), 6); },
          "shared memory header: ring capacity 6 is not a power of two in 1..65536"},
         {"header size changed",
          [](auto& b) { poke<std::uint32_t>(b, offsetof(RegionInfo, header_size), 128); },
-         "shared memory header says it is 128 bytes, expected 256"},
+         "shared memory header says it is 128 bytes, expected 320"},
         {"ring slot size changed",
          [](auto& b) { poke<std::uint32_t>(b, offsetof(RegionInfo, ring_slot_size), 4096); },
          "shared memory header has 4 snapshot slots and 4096-byte ring slots, expected 4 and 2048"},
@@ -251,6 +260,7 @@ TEST_CASE("Region accessors refuse indexes outside the layout") {
     CHECK_THROWS_AS(region.worker(2), std::out_of_range);
     CHECK_THROWS_AS(region.event_ring(2), std::out_of_range);
     CHECK_THROWS_AS(region.injection_ring(5), std::out_of_range);
+    CHECK_THROWS_AS(region.peer_counters(2), std::out_of_range);
     CHECK_THROWS_AS(region.snapshot_slot(kSnapshotSlotCount), std::out_of_range);
     CHECK_NOTHROW(region.worker(1));
 }

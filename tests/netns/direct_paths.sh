@@ -127,9 +127,23 @@ for pair in "gamma 2" "alpha 2"; do
     for flag in "" "-R"; do
         before=$(udp_bytes beta)
         native_before=$(native_packets beta)
+        # Forward, the client sends to beta (beta's rx from it); with -R beta sends (tx to it).
+        peer_field=rx_bytes
+        [[ -z $flag ]] || peer_field=tx_bytes
+        peer_before=$(peer_stat beta "$client" "$peer_field")
         read -r bytes mbits < <(transfer "$client" "$server" "$flag")
         ((bytes > 0)) || die "iperf3 $client -> beta $flag moved nothing"
         check_udp_carried beta "$before" "$bytes"
+        # sluicectl stats attributes the bytes to the peer, and saw it recently.
+        peer_after=$(peer_stat beta "$client" "$peer_field")
+        ((peer_after - peer_before >= bytes)) || {
+            "$SLUICECTL" -c "$TMP/beta" stats
+            die "beta's stats show $((peer_after - peer_before)) $peer_field for $client after iperf3 moved $bytes bytes"
+        }
+        age=$(peer_stat beta "$client" last_rx_age_s)
+        python3 -c 'import sys; sys.exit(0 if sys.argv[1] != "null" and float(sys.argv[1]) < 5 else 1)' "$age" ||
+            die "beta last heard from $client $age s ago, right after iperf3"
+        stats_consistent beta || die "beta's per-peer counters exceed its workers'"
         native_moved=$(($(native_packets beta) - native_before))
         # Between sluice nodes the native format carries the data: at least one native packet
         # per 1420 bytes moved (the tunnel MTU); with tincd none at all.
@@ -150,5 +164,6 @@ for pair in "gamma 2" "alpha 2"; do
 done
 
 "$SLUICECTL" -c "$TMP/beta" dump workers
+"$SLUICECTL" -c "$TMP/beta" stats
 no_errors alpha
 log "PASS"

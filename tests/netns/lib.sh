@@ -193,6 +193,27 @@ PY
 
 # fixed_mtu A B: node A (sluiced or tincd, logging at level 5) has fixed its path MTU to B.
 # Until then both send frames above the confirmed size over the meta connection.
+# peer_stat NODE PEER FIELD: FIELD of PEER's entry in NODE's `sluicectl stats --json` (a
+# number, or null), e.g. peer_stat beta gamma rx_bytes.
+peer_stat() {
+    "$SLUICECTL" -c "$TMP/$1" stats --json |
+        python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(next((p[sys.argv[2]] for p in d["peers"] if p["name"] == sys.argv[1]), None)))' "$2" "$3"
+}
+
+# stats_consistent NODE: in one `stats --json` of NODE, the peers' UDP figures (with the
+# overflow slot) never exceed the workers': every per-peer count is also a worker count.
+stats_consistent() {
+    "$SLUICECTL" -c "$TMP/$1" stats --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for f in ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "native_rx_packets", "native_tx_packets"):
+    peers = sum(p[f] for p in d["peers"]) + d["peer_overflow"][f]
+    workers = sum(w[f] for w in d["workers"])
+    if peers > workers:
+        sys.exit(f"{f}: peers {peers} > workers {workers}")
+'
+}
+
 fixed_mtu() { grep -q "Fixing MTU of $2" "$TMP/$1.log"; }
 
 # dp_pid NAME: the pid of the sluice-dp serving node NAME (from its log).

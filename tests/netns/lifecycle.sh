@@ -56,6 +56,11 @@ rx_bytes() {
     "$SLUICECTL" -c "$TMP/$1" dump workers --json |
         python3 -c 'import json,sys; print(sum(w["rx_bytes"] for w in json.load(sys.stdin)))'
 }
+# counters_since NODE: when the counters in NODE's shared memory began (stats --json).
+counters_since() {
+    "$SLUICECTL" -c "$TMP/$1" stats --json |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["daemon"]["dataplane"]["counters_since_unix"])'
+}
 # grew NODE FROM BYTES: the node's UDP rx counter passed FROM + BYTES.
 grew() { (($(rx_bytes "$1") >= $2 + $3)); }
 
@@ -71,6 +76,10 @@ PIDS+=("$client")
 start_bytes=$(rx_bytes alpha)
 wait_for 10 "traffic flows" grew alpha "$start_bytes" 5000000
 dp_before=$(dp_pid beta)
+# beta's counters for alpha live in its sluice-dp: a new sluiced must find them, not zeros.
+tx_before=$(peer_stat beta alpha tx_bytes)
+since_before=$(counters_since beta)
+((tx_before > 5000000)) || die "beta's stats show $tx_before bytes sent to alpha while iperf3 runs"
 stop_hard beta
 kill -0 "$dp_before" || die "beta's sluice-dp died with its sluiced"
 wait_for 20 "alpha notices beta's sluiced is gone" bash -c "grep -q 'Closing connection with beta' '$TMP/alpha.log'"
@@ -80,6 +89,10 @@ start beta
 wait_for 20 "beta's new sluiced takes over the running sluice-dp" grep -q "Taking over the running data plane" "$TMP/beta.log"
 wait_for 30 "beta's mesh is back and publishes" grep -q "The mesh is back" "$TMP/beta.log"
 [[ $(dp_pid beta) == "$dp_before" ]] || die "a new sluice-dp was started instead of reattaching"
+tx_after=$(peer_stat beta alpha tx_bytes)
+[[ $(counters_since beta) == "$since_before" ]] || die "beta's counters were restarted with its sluiced"
+((tx_after >= tx_before)) || die "beta's tx_bytes to alpha went from $tx_before to $tx_after across the sluiced restart"
+log "ok: beta's counters for alpha survived the sluiced restart ($tx_before -> $tx_after bytes sent)"
 wait "$client" || die "iperf3 failed during the sluiced restart: $(tail -c 300 "$TMP/iperf1.json")"
 iperf_no_stall "$TMP/iperf1.json"
 wait_for 20 "ping beta -> alpha after the restart" in_ns beta ping -c1 -W1 "$(o 1)"

@@ -144,7 +144,7 @@ TEST_CASE("fsck without a configuration says where it looked") {
 
 TEST_CASE("commands for a running daemon say clearly when none runs") {
     TempDir tmp;
-    for (const char* command : {"pid", "reload", "stop"}) {
+    for (const char* command : {"pid", "reload", "stop", "stats"}) {
         auto r = ctl({"-c", tmp.path().string(), command});
         CHECK(r.code == 1);
         CHECK_THAT(r.err, Catch::Contains("no daemon is running") && Catch::Contains("sluiced.socket"));
@@ -201,4 +201,11 @@ TEST_CASE("top: options, help, and no daemon") {
     }
     CHECK_THAT(ctl({"--help"}).out, Catch::Contains("top"));
     CHECK_THAT(ctl({"top", "--help"}).out, Catch::Contains("q quits") && Catch::Contains("--once"));
+}
+
+TEST_CASE("stats: --json is its only option") {
+    TempDir tmp;
+    CHECK(ctl({"-c", tmp.path().string(), "stats", "--yaml"}).code == 2);
+    CHECK(ctl({"-c", tmp.path().string(), "stats", "--json"}).code == 1);  // no daemon
+    CHECK_THAT(ctl({"stats", "--help"}).out, Catch::Contains("survive a restart of sluiced"));
 }

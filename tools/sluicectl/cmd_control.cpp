@@ -1,4 +1,4 @@
-// Commands that talk to a running sluiced over its control socket: dump, info, metrics, pid,
+// Commands that talk to a running sluiced over its control socket: dump, info, metrics, stats, pid,
 // reload, stop.
 #include <ostream>
 
@@ -174,6 +174,26 @@ int cmd_metrics(Context& c) {
         text += '\n';
     }
     c.out << text;
+    return exit_ok;
+}
+
+int cmd_stats(Context& c) {
+    bool json = false;
+    for (const auto& a : c.args) {
+        if (a != "--json") {
+            fmt::print(c.err, "sluicectl stats: unexpected argument {}\n", text::quote(a));
+            return exit_usage;
+        }
+        json = true;
+    }
+    // The daemon renders both forms (controlplane/daemon/stats_render.hpp): the JSON schema is
+    // defined in one place, beside the values it describes.
+    auto response = ask(c, json ? "stats json" : "stats");
+    if (!response) {
+        fmt::print(c.err, "sluicectl stats: {}\n", response.error().message);
+        return exit_failure;
+    }
+    for (const auto& l : response->lines) fmt::print(c.out, "{}\n", l);
     return exit_ok;
 }
 

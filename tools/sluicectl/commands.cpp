@@ -133,6 +133,25 @@ reason, and per peer whether it is reachable, its path MTU, whether packets to i
 native and how they travel (sluice_peer_info{path=...}).
 )",
             cmd_metrics},
+    Command{"stats", "show traffic counters per peer, data-plane worker and meta connection",
+            R"(Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] stats [--json]
+
+Asks the running sluiced and prints, in sections:
+  daemon:           node name, version, shared-memory ABI, pid and uptime; sluice-dp's pid
+                    and uptime, its workers and how many node ids have counters of their own
+  peers:            per node: path (udp, udp via NODE, tcp via NODE), path MTU (mtu and the
+                    discovery's min..max), cipher (native suite, or legacy cipher/digest),
+                    key age, and when it last sent an authenticated datagram
+  peer traffic:     per node: UDP datagrams and bytes in and out (relayed ones count for the
+                    hop), native datagrams in/out, frames sent over TCP, drops by reason
+  workers:          per sluice-dp worker: every counter, and drops by reason
+  meta connections: per connection: peer, address, status, bytes and requests by type
+
+Peer and worker counters live in sluice-dp's shared memory: they only grow, and they
+survive a restart of sluiced. --json prints one document (schema in docs/architecture.md,
+"schema": 1) with numbers as numbers and every drop reason and request type present.
+)",
+            cmd_stats},
     Command{"pid", "print the running daemon's process ID",
             "Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] pid\n", cmd_pid},
     Command{"reload", "make the running daemon reread its configuration (like SIGHUP)",

@@ -15,6 +15,7 @@ int cmd_fsck(Context& context);
 int cmd_dump(Context& context);
 int cmd_info(Context& context);
 int cmd_metrics(Context& context);
+int cmd_stats(Context& context);
 int cmd_pid(Context& context);
 int cmd_reload(Context& context);
 int cmd_stop(Context& context);

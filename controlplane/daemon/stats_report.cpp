@@ -1,0 +1,116 @@
+#include "controlplane/daemon/stats_report.hpp"
+
+#include <algorithm>
+
+#include <openssl/objects.h>
+
+#include "controlplane/daemon/node_path.hpp"
+#include "controlplane/daemon/view_text.hpp"
+
+namespace sluice::daemon {
+
+namespace {
+
+std::uint64_t load(const std::atomic<std::uint64_t>& v) {
+    return v.load(std::memory_order_relaxed);
+}
+
+std::string nid_text(int nid) {
+    if (nid == 0) return "none";
+    const char* name = OBJ_nid2ln(nid);  // "aes-256-cbc", as tinc.conf spells it
+    return name != nullptr ? std::string(name) : "nid" + std::to_string(nid);
+}
+
+std::string_view suite_text(std::uint8_t suite) {
+    return suite == 1 ? "aes-256-gcm" : suite == 2 ? "chacha20-poly1305" : "unknown";
+}
+
+}  // namespace
+
+PeerTotals sum_peer_counters(const abi::Region& region, std::uint32_t slot) {
+    PeerTotals t;
+    if (slot >= region.layout().params.peer_capacity) return t;
+    for (std::uint32_t w = 0; w < region.layout().params.worker_count; ++w) {
+        const abi::PeerCounters& c = region.peer_counters(w)[slot];
+        t.rx_packets += load(c.rx_packets);
+        t.rx_bytes += load(c.rx_bytes);
+        t.tx_packets += load(c.tx_packets);
+        t.tx_bytes += load(c.tx_bytes);
+        t.native_rx_packets += load(c.native_rx_packets);
+        t.native_tx_packets += load(c.native_tx_packets);
+        t.tcp_frames += load(c.tcp_frames);
+        t.last_rx_boottime_ns = std::max(t.last_rx_boottime_ns, load(c.last_rx_boottime_ns));
+        for (std::size_t i = 0; i < abi::kDropReasonCount; ++i) t.drops[i] += load(c.drops[i]);
+    }
+    return t;
+}
+
+std::vector<WorkerStats> worker_stats(const abi::Region& region) {
+    std::vector<WorkerStats> out;
+    for (std::uint32_t w = 0; w < region.layout().params.worker_count; ++w) {
+        const abi::WorkerCounters& c = region.worker(w).counters;
+        WorkerStats s;
+        s.index = w;
+        s.counters = {
+            {"rx_packets", load(c.rx_packets)},
+            {"rx_bytes", load(c.rx_bytes)},
+            {"tx_packets", load(c.tx_packets)},
+            {"tx_bytes", load(c.tx_bytes)},
+            {"tun_rx_packets", load(c.tun_rx_packets)},
+            {"tun_rx_bytes", load(c.tun_rx_bytes)},
+            {"tun_tx_packets", load(c.tun_tx_packets)},
+            {"tun_tx_bytes", load(c.tun_tx_bytes)},
+            {"batches", load(c.batches)},
+            {"events_pushed", load(c.events_pushed)},
+            {"frames_injected", load(c.frames_injected)},
+            {"native_rx_packets", load(c.native_rx_packets)},
+            {"native_tx_packets", load(c.native_tx_packets)},
+        };
+        for (std::size_t i = 0; i < abi::kDropReasonCount; ++i) s.drops[i] = load(c.drops[i]);
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+std::string legacy_cipher_text(const tables::LegacyKeyRecord& key) {
+    if (!key.present()) return {};
+    return nid_text(key.cipher_nid) + "/" + nid_text(key.digest_nid);
+}
+
+std::vector<PeerStats> peer_stats(const tables::TablesView& view, const abi::Region* region,
+                                  const PeerKeyLookup& keys, std::uint64_t now_boottime_ns) {
+    std::vector<PeerStats> out;
+    for (std::uint32_t i = 0; i < view.node_count(); ++i) {
+        if (i == view.self_index()) continue;
+        const tables::PeerRecord& p = view.peer(i);
+        PeerStats s;
+        s.name = std::string(view.name(p));
+        s.node_id = p.node_id;
+        s.path = short_path(path_from_tables(view, i), s.name);
+        s.endpoint = endpoint_text(p.endpoint);
+        s.mtu = p.mtu;
+        s.min_mtu = p.min_mtu;
+        s.max_mtu = p.max_mtu;
+        const PeerKeyInfo key = keys ? keys(s.name) : PeerKeyInfo{};
+        if (p.native_send != tables::kNoIndex) {
+            s.cipher = std::string(suite_text(view.native_sessions()[p.native_send].suite));
+            s.key_age_s = key.native_age_s;
+        } else {
+            s.cipher = legacy_cipher_text(p.out_key);
+            if (p.out_key.present()) s.key_age_s = key.legacy_age_s;
+        }
+        if (region != nullptr && p.node_id != abi::kPeerOverflowSlot &&
+            p.node_id < region->layout().params.peer_capacity) {
+            s.totals = sum_peer_counters(*region, p.node_id);
+        }
+        if (s.totals.last_rx_boottime_ns != 0) {
+            const std::uint64_t last = s.totals.last_rx_boottime_ns;
+            s.last_rx_age_s =
+                now_boottime_ns > last ? static_cast<double>(now_boottime_ns - last) / 1e9 : 0.0;
+        }
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+}  // namespace sluice::daemon
