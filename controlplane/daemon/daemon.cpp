@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -855,6 +856,10 @@ Result<std::string> Daemon::metrics_text() {
         sources.data_plane_attached = data_plane_->attached();
         sources.published_tables = last_tables_;
     }
+    timespec now{};
+    ::clock_gettime(CLOCK_BOOTTIME, &now);
+    sources.now_boottime_ns =
+        static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000U + static_cast<std::uint64_t>(now.tv_nsec);
     auto facts = gather_metrics(sources);
     if (!facts) return fail(facts.error());
     return metrics::render(metrics::sluice_metrics(*facts));

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "controlplane/daemon/node_path.hpp"
+#include "controlplane/daemon/stats_report.hpp"
 #include "shared/tables/tables.hpp"
 #include "shared/version.hpp"
 
@@ -26,7 +27,9 @@ std::vector<metrics::WorkerFacts> gather_workers(abi::Region& region) {
     return out;
 }
 
-Result<std::vector<metrics::PeerFacts>> gather_peers(std::span<const std::uint8_t> published_tables) {
+Result<std::vector<metrics::PeerFacts>> gather_peers(std::span<const std::uint8_t> published_tables,
+                                                     const abi::Region* region,
+                                                     std::uint64_t now_boottime_ns) {
     std::vector<metrics::PeerFacts> out;
     if (published_tables.empty()) return out;
     auto view = tables::TablesView::open(published_tables);
@@ -40,6 +43,21 @@ Result<std::vector<metrics::PeerFacts>> gather_peers(std::span<const std::uint8_
         facts.path = short_path(path_from_tables(*view, i), facts.name);
         facts.path_mtu = p.mtu;
         facts.native_session = p.native_send != tables::kNoIndex;
+        if (region != nullptr) {
+            const PeerTotals t = sum_peer_counters(*region, p.node_id);
+            facts.rx_packets = t.rx_packets;
+            facts.rx_bytes = t.rx_bytes;
+            facts.tx_packets = t.tx_packets;
+            facts.tx_bytes = t.tx_bytes;
+            facts.native_rx_packets = t.native_rx_packets;
+            facts.native_tx_packets = t.native_tx_packets;
+            facts.tcp_frames = t.tcp_frames;
+            if (t.last_rx_boottime_ns != 0)
+                facts.last_rx_age_seconds =
+                    now_boottime_ns > t.last_rx_boottime_ns
+                        ? static_cast<double>(now_boottime_ns - t.last_rx_boottime_ns) / 1e9
+                        : 0.0;
+        }
         out.push_back(std::move(facts));
     }
     // Scrapes compare series by labels, but people diff the text: keep it in name order.
@@ -64,7 +82,7 @@ Result<metrics::Facts> gather_metrics(const MetricsSources& s) {
     }
     f.mesh = s.mesh.counters();
     if (s.region != nullptr) f.workers = gather_workers(*s.region);
-    auto peers = gather_peers(s.published_tables);
+    auto peers = gather_peers(s.published_tables, s.region, s.now_boottime_ns);
     if (!peers) return fail(peers.error());
     f.peers = std::move(*peers);
     return f;

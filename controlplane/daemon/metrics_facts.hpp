@@ -22,6 +22,7 @@ struct MetricsSources {
     abi::Region* region = nullptr;  // null without a data plane
     bool data_plane_attached = false;
     std::span<const std::uint8_t> published_tables{};  // empty: nothing published
+    std::uint64_t now_boottime_ns = 0;                 // CLOCK_BOOTTIME, for the last-rx ages
 };
 
 // Fails only when the published tables cannot be read.

@@ -16,7 +16,7 @@ struct PeerRow {
 };
 
 // Per-peer families with one sample per peer and only the `peer` label. Append rows here.
-constexpr std::array<PeerRow, 3> peer_rows{{
+constexpr std::array<PeerRow, 10> peer_rows{{
     {"sluice_peer_reachable", "1 if the peer is reachable in the tables published to the data plane.",
      MetricType::gauge, [](const PeerFacts& p) -> U { return p.reachable ? 1 : 0; }},
     {"sluice_peer_path_mtu_bytes",
@@ -24,6 +24,20 @@ constexpr std::array<PeerRow, 3> peer_rows{{
      MetricType::gauge, [](const PeerFacts& p) -> U { return p.path_mtu; }},
     {"sluice_peer_native_session", "1 if packets to the peer are sealed in sluice's native format.",
      MetricType::gauge, [](const PeerFacts& p) -> U { return p.native_session ? 1 : 0; }},
+    {"sluice_peer_rx_packets_total", "Authenticated UDP datagrams received from the peer.",
+     MetricType::counter, [](const PeerFacts& p) -> U { return p.rx_packets; }},
+    {"sluice_peer_rx_bytes_total", "Bytes of the authenticated UDP datagrams received from the peer.",
+     MetricType::counter, [](const PeerFacts& p) -> U { return p.rx_bytes; }},
+    {"sluice_peer_tx_packets_total", "UDP datagrams sent to the peer (relayed ones count for the hop).",
+     MetricType::counter, [](const PeerFacts& p) -> U { return p.tx_packets; }},
+    {"sluice_peer_tx_bytes_total", "Bytes of the UDP datagrams sent to the peer.", MetricType::counter,
+     [](const PeerFacts& p) -> U { return p.tx_bytes; }},
+    {"sluice_peer_native_rx_packets_total", "Of the datagrams received, those in sluice's native format.",
+     MetricType::counter, [](const PeerFacts& p) -> U { return p.native_rx_packets; }},
+    {"sluice_peer_native_tx_packets_total", "Of the datagrams sent, those in sluice's native format.",
+     MetricType::counter, [](const PeerFacts& p) -> U { return p.native_tx_packets; }},
+    {"sluice_peer_tcp_frames_total", "Frames for the peer handed to sluiced to go over a meta connection.",
+     MetricType::counter, [](const PeerFacts& p) -> U { return p.tcp_frames; }},
 }};
 
 struct MeshRow {
@@ -123,6 +137,11 @@ void add_peer_families(MetricSet& set, const Facts& f) {
     set.declare(info, "How packets to the peer travel (path: udp, udp via NODE, tcp via NODE...); always 1.",
                 MetricType::gauge);
     for (const auto& p : f.peers) set.add(info, {{"peer", p.name}, {"path", p.path}}, U{1});
+    constexpr std::string_view last = "sluice_peer_last_rx_age_seconds";
+    set.declare(last, "Seconds since the last authenticated datagram from the peer (absent: never).",
+                MetricType::gauge);
+    for (const auto& p : f.peers)
+        if (p.last_rx_age_seconds >= 0) set.add(last, {{"peer", p.name}}, p.last_rx_age_seconds);
 }
 
 }  // namespace

@@ -70,6 +70,16 @@ struct PeerFacts {
     std::string path;            // dump peers' path column: "udp", "udp via B", "tcp via B", "unreachable"...
     std::uint32_t path_mtu = 0;  // largest frame the UDP path carries, Ethernet header included
     bool native_session = false;  // packets to it are sealed in sluice's native format
+    // Traffic, summed over the data plane's workers (abi::PeerCounters; they live in the
+    // shared region, so they survive a restart of sluiced).
+    std::uint64_t rx_packets = 0;
+    std::uint64_t rx_bytes = 0;
+    std::uint64_t tx_packets = 0;
+    std::uint64_t tx_bytes = 0;
+    std::uint64_t native_rx_packets = 0;
+    std::uint64_t native_tx_packets = 0;
+    std::uint64_t tcp_frames = 0;
+    double last_rx_age_seconds = -1;  // < 0: never
 };
 
 struct MetaConnectionCounts {

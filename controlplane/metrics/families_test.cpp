@@ -65,7 +65,7 @@ TEST_CASE("every family is announced once with HELP and TYPE, right before its s
             CHECK(name == current);
         }
     }
-    CHECK(announced.size() == 6 + 8 + worker_counter_rows.size() + 1 + 4);
+    CHECK(announced.size() == 6 + 8 + worker_counter_rows.size() + 1 + 4 + 7);
 }
 
 TEST_CASE("the node, mesh, worker and peer samples carry the facts") {
@@ -114,11 +114,19 @@ TEST_CASE("without a data plane: no worker or peer samples, and their families a
 
 TEST_CASE("golden: the per-peer section") {
     Facts f;
-    f.peers.push_back({"b\"eta", true, "tcp via c", 1518, false});
+    PeerFacts beta{"b\"eta", true, "tcp via c", 1518, false};
+    beta.rx_packets = 3;
+    beta.rx_bytes = 4500;
+    beta.tx_packets = 2;
+    beta.tx_bytes = 3000;
+    beta.native_rx_packets = 1;
+    beta.tcp_frames = 7;
+    f.peers.push_back(beta);
     const std::string text = render(sluice_metrics(f));
-    const std::string peers = text.substr(text.find("# HELP sluice_peer_reachable"));
+    const std::size_t from = text.find("# HELP sluice_peer_reachable");
+    const std::string first = text.substr(from, text.find("# HELP sluice_peer_rx_packets_total") - from);
     CHECK(
-        peers ==
+        first ==
         "# HELP sluice_peer_reachable 1 if the peer is reachable in the tables published to the data plane.\n"
         "# TYPE sluice_peer_reachable gauge\n"
         "sluice_peer_reachable{peer=\"b\\\"eta\"} 1\n"
@@ -128,9 +136,21 @@ TEST_CASE("golden: the per-peer section") {
         "sluice_peer_path_mtu_bytes{peer=\"b\\\"eta\"} 1518\n"
         "# HELP sluice_peer_native_session 1 if packets to the peer are sealed in sluice's native format.\n"
         "# TYPE sluice_peer_native_session gauge\n"
-        "sluice_peer_native_session{peer=\"b\\\"eta\"} 0\n"
-        "# HELP sluice_peer_info How packets to the peer travel (path: udp, udp via NODE, tcp via NODE...); "
-        "always 1.\n"
-        "# TYPE sluice_peer_info gauge\n"
-        "sluice_peer_info{peer=\"b\\\"eta\",path=\"tcp via c\"} 1\n");
+        "sluice_peer_native_session{peer=\"b\\\"eta\"} 0\n");
+    for (const char* line :
+         {"# TYPE sluice_peer_rx_packets_total counter", "sluice_peer_rx_packets_total{peer=\"b\\\"eta\"} 3",
+          "sluice_peer_rx_bytes_total{peer=\"b\\\"eta\"} 4500",
+          "sluice_peer_tx_packets_total{peer=\"b\\\"eta\"} 2",
+          "sluice_peer_tx_bytes_total{peer=\"b\\\"eta\"} 3000",
+          "sluice_peer_native_rx_packets_total{peer=\"b\\\"eta\"} 1",
+          "sluice_peer_native_tx_packets_total{peer=\"b\\\"eta\"} 0",
+          "sluice_peer_tcp_frames_total{peer=\"b\\\"eta\"} 7",
+          "sluice_peer_info{peer=\"b\\\"eta\",path=\"tcp via c\"} 1"}) {
+        INFO(line);
+        CHECK(has_line(text, line));
+    }
+    // Never heard from: no age sample at all (rather than a made-up number).
+    CHECK(text.find("sluice_peer_last_rx_age_seconds{") == std::string::npos);
+    f.peers[0].last_rx_age_seconds = 2.5;
+    CHECK(has_line(render(sluice_metrics(f)), "sluice_peer_last_rx_age_seconds{peer=\"b\\\"eta\"} 2.5"));
 }

@@ -107,6 +107,11 @@ grep -q '^sluice_info{version="[^"]*",abi="[0-9]*",node="alpha"} 1$' "$TMP/http.
 [[ $(sample "$TMP/http.txt" sluice_nodes_reachable) == 2 ]] || die "not 2 reachable nodes"
 (($(rx_packets "$TMP/http.txt") > 0)) || die "no UDP packets counted after the pings"
 (($(grep -c '^sluice_worker_drops_total{worker="0",reason=' "$TMP/http.txt") == 15)) || die "drop reasons missing"
+# The per-peer counters: what alpha's workers received came from beta, the only peer.
+peer_rx=$(sample "$TMP/http.txt" 'sluice_peer_rx_packets_total{peer="beta"}')
+((peer_rx > 0 && peer_rx <= $(rx_packets "$TMP/http.txt"))) ||
+    die "beta's rx packets ($peer_rx) do not match the workers' ($(rx_packets "$TMP/http.txt"))"
+[[ -n $(sample "$TMP/http.txt" 'sluice_peer_last_rx_age_seconds{peer="beta"}') ]] || die "no last-rx age for beta"
 log "ok: alpha's workers received $(rx_packets "$TMP/http.txt") UDP packets; beta reachable on a direct UDP path"
 
 log "--- other requests"
