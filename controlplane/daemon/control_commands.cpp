@@ -6,6 +6,7 @@
 
 #include "controlplane/daemon/graph_dot.hpp"
 #include "controlplane/daemon/node_path.hpp"
+#include "controlplane/daemon/stats_report.hpp"
 #include "controlplane/daemon/view_text.hpp"
 #include "shared/tables/tables.hpp"
 
@@ -63,7 +64,8 @@ io::ControlResponse dump(std::string_view what, const mesh::Mesh& mesh,
         for (const auto& c : connections) r.lines.push_back(row({c.name, c.address, c.port, c.status}));
     } else {
         return io::ControlResponse::failure(fmt::format(
-            "unknown dump \"{}\" (nodes, edges, subnets, connections, peers, workers or graph)", what));
+            "unknown dump \"{}\" (nodes, edges, subnets, connections, peers, workers, traffic or graph)",
+            what));
     }
     return r;
 }
@@ -154,6 +156,26 @@ io::ControlResponse dump_workers(abi::Region& region) {
                                n(c.tx_bytes), n(c.native_rx_packets), n(c.native_tx_packets),
                                n(c.tun_rx_packets), n(c.tun_rx_bytes), n(c.tun_tx_packets), n(c.tun_tx_bytes),
                                n(c.batches), n(c.events_pushed), n(c.frames_injected), drops}));
+    }
+    return r;
+}
+
+io::ControlResponse dump_traffic(std::span<const std::uint8_t> published_tables, const abi::Region& region) {
+    io::ControlResponse r;
+    r.lines.push_back(row({"name", "node_id", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes",
+                           "native_rx_packets", "native_tx_packets", "tcp_frames"}));
+    if (published_tables.empty()) return r;
+    auto view = tables::TablesView::open(published_tables);
+    if (!view) return io::ControlResponse::failure(view.error().message);
+    for (std::uint32_t i = 0; i < view->node_count(); ++i) {
+        if (i == view->self_index()) continue;
+        const tables::PeerRecord& p = view->peer(i);
+        const PeerTotals t = sum_peer_counters(region, p.node_id);
+        r.lines.push_back(
+            row({std::string(view->name(p)), std::to_string(p.node_id), std::to_string(t.rx_packets),
+                 std::to_string(t.rx_bytes), std::to_string(t.tx_packets), std::to_string(t.tx_bytes),
+                 std::to_string(t.native_rx_packets), std::to_string(t.native_tx_packets),
+                 std::to_string(t.tcp_frames)}));
     }
     return r;
 }

@@ -30,6 +30,10 @@ namespace sluice::daemon {
 
 // One row per data-plane worker: its counters from the shared region, drops by reason.
 [[nodiscard]] io::ControlResponse dump_workers(abi::Region& region);
+// `dump traffic`: per peer in the published tables, its traffic counters summed over the
+// data plane's workers (the per-peer part of `stats`, as a table for scripts and `top`).
+[[nodiscard]] io::ControlResponse dump_traffic(std::span<const std::uint8_t> published_tables,
+                                               const abi::Region& region);
 
 // `metrics`: the Prometheus exposition text, one payload line per line, unchanged.
 [[nodiscard]] io::ControlResponse metrics_response(std::string_view exposition);

@@ -804,6 +804,10 @@ io::ControlResponse Daemon::control(std::string_view request) {
         if (!data_plane_) return io::ControlResponse::failure("no data plane (DataPlane = none)");
         return dump_peers(last_tables_);
     }
+    if (request == "dump traffic") {
+        if (!data_plane_) return io::ControlResponse::failure("no data plane (DataPlane = none)");
+        return dump_traffic(last_tables_, data_plane_->region());
+    }
     if (request == "dump workers") {
         if (!data_plane_) return io::ControlResponse::failure("no data plane (DataPlane = none)");
         return dump_workers(data_plane_->region());

@@ -96,9 +96,10 @@ int cmd_dump(Context& c) {
         }
     }
     if (what != "nodes" && what != "edges" && what != "subnets" && what != "connections" &&
-        what != "workers" && what != "peers" && what != "graph") {
+        what != "workers" && what != "peers" && what != "traffic" && what != "graph") {
         fmt::print(c.err,
-                   "sluicectl dump: expected nodes, edges, subnets, connections, peers, workers or graph\n");
+                   "sluicectl dump: expected nodes, edges, subnets, connections, peers, workers, traffic "
+                   "or graph\n");
         return exit_usage;
     }
     if (what == "graph" && json) {

@@ -51,8 +51,8 @@ warnings (unknown variables, repeats, loose key permissions) do not fail.
             cmd_fsck},
     Command{
         "dump",
-        "show the running daemon's nodes, edges, subnets, connections, data-plane peers, workers or graph",
-        R"(Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] dump nodes|edges|subnets|connections|peers|workers [--json]
+        "show the running daemon's nodes, edges, subnets, connections, data-plane peers, workers, traffic or graph",
+        R"(Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] dump nodes|edges|subnets|connections|peers|workers|traffic [--json]
        sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] dump graph
 
 Asks the running sluiced over its control socket (beside its pid file) and prints a table,
@@ -63,8 +63,10 @@ or JSON with --json:
   connections: name, address, port, status
   peers:       name, node_id, path (udp, udp via NODE, tcp via NODE), endpoint, mtu,
                min_mtu, max_mtu, in_key, out_key (ids): the tables sluice-dp works from
-  workers:     worker, rx/tx packets and bytes (UDP), tun_rx/tun_tx packets and
-               bytes, batches, events, injected, drops (reason=count,...)
+  workers:     worker, rx/tx packets and bytes (UDP), native rx/tx packets, tun_rx/tun_tx
+               packets and bytes, batches, events, injected, drops (reason=count,...)
+  traffic:     name, node_id, rx/tx packets and bytes (UDP), native rx/tx packets,
+               tcp_frames: each peer's counters summed over the workers (as in stats)
 
 dump graph prints the mesh as Graphviz DOT instead, for example
   sluicectl -n vpn dump graph | dot -Tsvg > mesh.svg
@@ -109,7 +111,7 @@ and shows the rates since the last time, redrawn in place:
   workers: per sluice-dp worker, UDP rx/tx packets/s and bits/s, drops/s, TUN rx/tx
            packets/s, native rx/tx packets/s and drops so far (dump workers)
   peers:   per node, reachable, path and native session (dump nodes, dump peers), and
-           rx/tx packets/s and bits/s, "n/a" while sluiced counts no per-peer traffic
+           rx/tx packets/s and bits/s (dump traffic; "n/a" without a data plane)
 A counter that went down (sluice-dp restarted) counts again from 0; "-" is a rate not
 known yet (the first screen, a new row).
 

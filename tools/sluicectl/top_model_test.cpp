@@ -189,7 +189,10 @@ TEST_CASE("adapters turn the control tables into a sample") {
         {"worker\trx_packets\trx_bytes\ttx_packets\ttx_bytes\tnative_rx_packets\tnative_tx_packets\t"
          "tun_rx_packets\ttun_rx_bytes\ttun_tx_packets\ttun_tx_bytes\tbatches\tevents\tinjected\tdrops",
          "0\t10\t1000\t20\t2000\t9\t19\t21\t2100\t11\t1100\t5\t0\t0\t-",
-         "1\t1\t100\t2\t200\t0\t0\t3\t300\t1\t100\t5\t0\t0\treplay=2,no_route=5"}};
+         "1\t1\t100\t2\t200\t0\t0\t3\t300\t1\t100\t5\t0\t0\treplay=2,no_route=5"},
+        {"name\tnode_id\trx_packets\trx_bytes\ttx_packets\ttx_bytes\tnative_rx_packets\tnative_tx_packets\t"
+         "tcp_frames",
+         "beta\t1\t11\t1100\t22\t2200\t11\t22\t0"}};
     const auto adapters = sources();
     REQUIRE(adapters.size() == answers.size());
     CHECK(adapters[0].request == "dump nodes");
@@ -213,9 +216,14 @@ TEST_CASE("adapters turn the control tables into a sample") {
     CHECK(peers.rows[0].texts[1] == "udp");
     CHECK(peers.rows[0].texts[2] == "aes-256-gcm lanes 2/2, receiving on 1");
     CHECK(peers.rows[1].texts == std::vector<std::string>{"no", "", "", "", "", "", ""});
-    // No per-peer counters yet: the traffic columns are there, empty.
+    // Per-peer counters from dump traffic: rx packets, rx bytes, tx packets, tx bytes; gamma
+    // (unreachable, not in the tables) has none.
+    CHECK(peers.rows[0].values[peer_traffic_columns] == 11u);
+    CHECK(peers.rows[0].values[peer_traffic_columns + 1] == 1100u);
+    CHECK(peers.rows[0].values[peer_traffic_columns + 2] == 22u);
+    CHECK(peers.rows[0].values[peer_traffic_columns + 3] == 2200u);
     for (std::size_t i = peer_traffic_columns; i < peers.columns.size(); ++i)
-        CHECK_FALSE(peers.rows[0].values[i]);
+        CHECK_FALSE(peers.rows[1].values[i]);
 }
 
 TEST_CASE("a sample without a data plane has no workers") {

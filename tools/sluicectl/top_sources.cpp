@@ -95,10 +95,25 @@ void merge_workers(const Table& t, Sample& s) {
     }
 }
 
+// Per-peer counters (the data plane's, summed over its workers).
+void merge_traffic(const Table& t, Sample& s) {
+    Section& peers = s.sections[1];
+    for (std::size_t r = 0; r < t.size(); ++r) {
+        const std::string name = t.cell(r, "name");
+        if (name == s.node) continue;
+        Row& row = peers.row(name);
+        row.values[p_rx_packets] = number(t.cell(r, "rx_packets"));
+        row.values[p_rx_bytes] = number(t.cell(r, "rx_bytes"));
+        row.values[p_tx_packets] = number(t.cell(r, "tx_packets"));
+        row.values[p_tx_bytes] = number(t.cell(r, "tx_bytes"));
+    }
+}
+
 const std::array source_table{
     SourceAdapter{"dump nodes", merge_nodes},
     SourceAdapter{"dump peers", merge_peers},
     SourceAdapter{"dump workers", merge_workers},
+    SourceAdapter{"dump traffic", merge_traffic},
 };
 
 }  // namespace

@@ -1,7 +1,7 @@
 // Where `sluicectl top`'s numbers come from: one adapter per control request, each merging
 // that request's table into a top::Sample. Pure: the shell sends the requests and hands the
-// answers over. Per-peer packet and byte counters have no source yet; their columns show
-// "n/a" until an adapter fills them (see peer_traffic_columns).
+// answers over. Per-peer packets and bytes come from `dump traffic` (the data plane's per-peer
+// counters); a daemon without a data plane shows "n/a" there.
 #pragma once
 
 #include <span>
