@@ -51,7 +51,8 @@ warnings (unknown variables, repeats, loose key permissions) do not fail.
             cmd_fsck},
     Command{
         "dump",
-        "show the running daemon's nodes, edges, subnets, connections, data-plane peers, workers, traffic or graph",
+        "show the running daemon's nodes, edges, subnets, connections, data-plane peers, workers, traffic or "
+        "graph",
         R"(Usage: sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] dump nodes|edges|subnets|connections|peers|workers|traffic [--json]
        sluicectl [-c DIR | -n NETNAME | --pidfile=FILE] dump graph
 
