@@ -27,6 +27,8 @@ source "$(dirname "$0")/lib.sh"
 SLUICECTL=${1:?usage: $0 SLUICECTL SLUICED UNIT_FILE}
 SLUICED=${2:?usage: $0 SLUICECTL SLUICED UNIT_FILE}
 UNIT=${3:?usage: $0 SLUICECTL SLUICED UNIT_FILE}
+SLUICED=$(realpath "$SLUICED")
+BUILD_ROOT=$(dirname "$(dirname "$SLUICED")")  # SLUICED is BUILD/controlplane/sluiced
 require_root
 require_cmd ip ping python3 setpriv unshare prlimit
 grep -q overlay /proc/filesystems || skip "needs overlayfs for a private /etc/sluice"
@@ -63,14 +65,22 @@ sandbox() {
     [[ -z ${SANDBOX_EXEC:-} ]] || run=(exec)
     "${run[@]}" ip netns exec "$(ns "$name")" unshare --mount --propagation private -- \
         bash -euc '
-        d=$1 mode=$2 bounding=$3
-        shift 3
+        d=$1 mode=$2 bounding=$3 build=$4
+        shift 4
         mount -t overlay overlay -o "lowerdir=/etc,upperdir=$d/etc.upper,workdir=$d/etc.work" /etc
         mkdir -p /etc/sluice
         mount -t tmpfs -o mode=0755 tmpfs /run
         mkdir /run/sluice
         mount --bind "$d/run" /run/sluice
         if [[ $mode == service ]]; then
+            # The binaries: where `meson install` would put them they are outside every
+            # mount below; the build tree may be under /tmp or /root (a CI clone), which
+            # PrivateTmp and ProtectHome hide. sluiced finds sluice-dp beside its own
+            # executable, so it runs from a read-only view of the build tree in /run.
+            mkdir /run/sluice-build
+            mount --bind "$build" /run/sluice-build
+            mount -o remount,bind,ro /run/sluice-build
+            [[ $1 != "$build"/* ]] || set -- "/run/sluice-build/${1#"$build"/}" "${@:2}"
             mount -o remount,bind,ro /etc                    # ProtectSystem=strict
             mount -o remount,bind,ro /
             mount -o remount,ro /run                         # but RuntimeDirectory
@@ -86,7 +96,7 @@ sandbox() {
                 setpriv --bounding-set="$bounding" --inh-caps=-all --no-new-privs -- "$@"
         fi
         exec "$@"
-    ' sandbox "$d" "$mode" "$bounding" "$@"
+    ' sandbox "$d" "$mode" "$bounding" "$BUILD_ROOT" "$@"
 }
 
 # ---- the guide, step by step -------------------------------------------------------------
