@@ -52,11 +52,7 @@ Result<std::vector<metrics::PeerFacts>> gather_peers(std::span<const std::uint8_
             facts.native_rx_packets = t.native_rx_packets;
             facts.native_tx_packets = t.native_tx_packets;
             facts.tcp_frames = t.tcp_frames;
-            if (t.last_rx_boottime_ns != 0)
-                facts.last_rx_age_seconds =
-                    now_boottime_ns > t.last_rx_boottime_ns
-                        ? static_cast<double>(now_boottime_ns - t.last_rx_boottime_ns) / 1e9
-                        : 0.0;
+            facts.last_rx_age_seconds = last_rx_age_seconds(t, now_boottime_ns).value_or(-1.0);
         }
         out.push_back(std::move(facts));
     }

@@ -45,6 +45,12 @@ PeerTotals sum_peer_counters(const abi::Region& region, std::uint32_t slot) {
     return t;
 }
 
+std::optional<double> last_rx_age_seconds(const PeerTotals& totals, std::uint64_t now_boottime_ns) {
+    const std::uint64_t last = totals.last_rx_boottime_ns;
+    if (last == 0) return std::nullopt;
+    return now_boottime_ns > last ? static_cast<double>(now_boottime_ns - last) / 1e9 : 0.0;
+}
+
 std::vector<WorkerStats> worker_stats(const abi::Region& region) {
     std::vector<WorkerStats> out;
     for (std::uint32_t w = 0; w < region.layout().params.worker_count; ++w) {
@@ -103,11 +109,7 @@ std::vector<PeerStats> peer_stats(const tables::TablesView& view, const abi::Reg
             p.node_id < region->layout().params.peer_capacity) {
             s.totals = sum_peer_counters(*region, p.node_id);
         }
-        if (s.totals.last_rx_boottime_ns != 0) {
-            const std::uint64_t last = s.totals.last_rx_boottime_ns;
-            s.last_rx_age_s =
-                now_boottime_ns > last ? static_cast<double>(now_boottime_ns - last) / 1e9 : 0.0;
-        }
+        s.last_rx_age_s = last_rx_age_seconds(s.totals, now_boottime_ns);
         out.push_back(std::move(s));
     }
     return out;

@@ -87,6 +87,10 @@ struct StatsReport {
 // Sums slot `slot` of every worker's PeerCounters.
 [[nodiscard]] PeerTotals sum_peer_counters(const abi::Region& region, std::uint32_t slot);
 
+// Seconds since the peer's last authenticated datagram (CLOCK_BOOTTIME), nullopt: never.
+[[nodiscard]] std::optional<double> last_rx_age_seconds(const PeerTotals& totals,
+                                                        std::uint64_t now_boottime_ns);
+
 [[nodiscard]] std::vector<WorkerStats> worker_stats(const abi::Region& region);
 
 // What the mesh knows about the key packets to a node are sealed with.
