@@ -11,6 +11,7 @@
 
 #include "controlplane/daemon/daemon_settings.hpp"
 #include "controlplane/daemon/service_status.hpp"
+#include "controlplane/daemon/stats_report.hpp"
 #include "controlplane/dataplane/link.hpp"
 #include "controlplane/dataplane/tables_builder.hpp"
 #include "controlplane/io/event_loop.hpp"
@@ -109,6 +110,8 @@ private:
     [[nodiscard]] Status start_metrics_endpoint();
     // `stats` and `stats json` (daemon_stats.cpp).
     [[nodiscard]] io::ControlResponse stats(bool json) const;
+    // The age of the key packets to a node are sealed with, for stats and metrics.
+    [[nodiscard]] PeerKeyLookup peer_key_lookup() const;
     [[nodiscard]] Result<session::PeerSettings> peer_settings(const std::string& name);
 
     // The service manager: what to show in `systemctl status`, and failures to tell it.

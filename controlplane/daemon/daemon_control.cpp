@@ -99,6 +99,7 @@ Result<std::string> Daemon::metrics_text() {
     ::clock_gettime(CLOCK_BOOTTIME, &now);
     sources.now_boottime_ns =
         static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000U + static_cast<std::uint64_t>(now.tv_nsec);
+    sources.keys = peer_key_lookup();
     auto facts = gather_metrics(sources);
     if (!facts) return fail(facts.error());
     return metrics::render(metrics::sluice_metrics(*facts));

@@ -70,6 +70,11 @@ Status Daemon::start_data_plane() {
     auto link = dataplane_link::DataPlaneLink::start(*loop_, ls, cb);
     if (!link) return fail(link.error());
     data_plane_ = std::move(*link);
+    // A region taken over from a running sluice-dp records how far the numbering went (all
+    // zeros in a new region).
+    const abi::RegionHeader& numbered = data_plane_->region().header();
+    tables_->continue_numbering(
+        {numbered.next_node_id.load(), numbered.next_key_id.load(), numbered.next_session_id.load()});
     if (auto inherited = data_plane_->inherited_tables()) {
         tables_->adopt(*inherited);
         for (const auto& peer : inherited->peers()) {
@@ -113,6 +118,13 @@ void Daemon::publish_tables() {
         held_nodes_.clear();
     }
     const tables::TablesInput input = tables_->build(*mesh_, loop_->now());
+    // Recorded before publishing: ids the workers may see are then never issued again, even by
+    // a successor of this process.
+    const auto numbering = tables_->numbering();
+    abi::RegionHeader& header = data_plane_->region().header();
+    header.next_node_id.store(numbering.next_node_id);
+    header.next_key_id.store(numbering.next_key_id);
+    header.next_session_id.store(numbering.next_session_id);
     // Sized from the last publication, so that a large mesh encodes once, not once per 4x
     // growth of the buffer (bench_table_update: three extra encodings at 500 KiB).
     std::vector<std::uint8_t> encoded(

@@ -56,6 +56,17 @@ std::uint64_t seconds_between(TimePoint from, TimePoint to) {
 
 }  // namespace
 
+PeerKeyLookup Daemon::peer_key_lookup() const {
+    return [this, now = loop_->now()](std::string_view name) {
+        PeerKeyInfo info;
+        if (const native::NativeKeys* k = mesh_->native_sessions().send_keys(name))
+            info.native_age_s = seconds_between(k->created, now);
+        if (const mesh::NodeKeys* k = mesh_->keys_of(std::string(name)); k != nullptr && k->outbound)
+            info.legacy_age_s = seconds_between(k->outbound_since, now);
+        return info;
+    };
+}
+
 io::ControlResponse Daemon::stats(bool json) const {
     const TimePoint now = loop_->now();
     StatsReport report;
@@ -85,15 +96,7 @@ io::ControlResponse Daemon::stats(bool json) const {
         view = data_plane_->inherited_tables();  // just took over sluice-dp, nothing published yet
     }
     if (view) {
-        const PeerKeyLookup keys = [this, now](std::string_view name) {
-            PeerKeyInfo info;
-            if (const native::NativeKeys* k = mesh_->native_sessions().send_keys(name))
-                info.native_age_s = seconds_between(k->created, now);
-            if (const mesh::NodeKeys* k = mesh_->keys_of(std::string(name)); k != nullptr && k->outbound)
-                info.legacy_age_s = seconds_between(k->outbound_since, now);
-            return info;
-        };
-        report.peers = peer_stats(*view, region, keys, boottime_ns());
+        report.peers = peer_stats(*view, region, peer_key_lookup(), boottime_ns());
     }
     if (region != nullptr) {
         report.overflow = sum_peer_counters(*region, abi::kPeerOverflowSlot);

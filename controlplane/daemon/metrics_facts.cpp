@@ -22,38 +22,44 @@ std::vector<metrics::WorkerFacts> gather_workers(abi::Region& region) {
             facts.counters[i] = (c.*metrics::worker_counter_rows[i].field).load(std::memory_order_relaxed);
         for (std::size_t r = 0; r < abi::kDropReasonCount; ++r)
             facts.drops[r] = c.drop(static_cast<abi::DropReason>(r)).load(std::memory_order_relaxed);
+        const RingFill events = ring_fill(region.event_ring(w));
+        const RingFill injections = ring_fill(region.injection_ring(w));
+        facts.event_ring = {events.used, events.capacity};
+        facts.injection_ring = {injections.used, injections.capacity};
         out.push_back(facts);
     }
     return out;
 }
 
-Result<std::vector<metrics::PeerFacts>> gather_peers(std::span<const std::uint8_t> published_tables,
-                                                     const abi::Region* region,
-                                                     std::uint64_t now_boottime_ns) {
+// The rows of `sluicectl stats` (peer_stats), with the flags Prometheus shows besides.
+Result<std::vector<metrics::PeerFacts>> gather_peers(const MetricsSources& s) {
     std::vector<metrics::PeerFacts> out;
-    if (published_tables.empty()) return out;
-    auto view = tables::TablesView::open(published_tables);
+    if (s.published_tables.empty()) return out;
+    auto view = tables::TablesView::open(s.published_tables);
     if (!view) return fail(view.error());
-    for (std::uint32_t i = 0; i < view->node_count(); ++i) {
-        if (i == view->self_index()) continue;
-        const tables::PeerRecord& p = view->peer(i);
+    const std::vector<PeerStats> rows = peer_stats(*view, s.region, s.keys, s.now_boottime_ns);
+    for (const PeerStats& row : rows) {
+        const tables::PeerRecord* record = nullptr;
+        for (const tables::PeerRecord& p : view->peers())
+            if (p.node_id == row.node_id) record = &p;
         metrics::PeerFacts facts;
-        facts.name = std::string(view->name(p));
-        facts.reachable = (p.flags & tables::peer_flags::reachable) != 0;
-        facts.path = short_path(path_from_tables(*view, i), facts.name);
-        facts.path_mtu = p.mtu;
-        facts.native_session = p.native_send != tables::kNoIndex;
-        if (region != nullptr) {
-            const PeerTotals t = sum_peer_counters(*region, p.node_id);
-            facts.rx_packets = t.rx_packets;
-            facts.rx_bytes = t.rx_bytes;
-            facts.tx_packets = t.tx_packets;
-            facts.tx_bytes = t.tx_bytes;
-            facts.native_rx_packets = t.native_rx_packets;
-            facts.native_tx_packets = t.native_tx_packets;
-            facts.tcp_frames = t.tcp_frames;
-            facts.last_rx_age_seconds = last_rx_age_seconds(t, now_boottime_ns).value_or(-1.0);
-        }
+        facts.name = row.name;
+        facts.reachable = record != nullptr && (record->flags & tables::peer_flags::reachable) != 0;
+        facts.path = row.path;
+        facts.path_mtu = row.mtu;
+        facts.native_session = record != nullptr && record->native_send != tables::kNoIndex;
+        const PeerTotals& t = row.totals;
+        facts.rx_packets = t.rx_packets;
+        facts.rx_bytes = t.rx_bytes;
+        facts.tx_packets = t.tx_packets;
+        facts.tx_bytes = t.tx_bytes;
+        facts.native_rx_packets = t.native_rx_packets;
+        facts.native_tx_packets = t.native_tx_packets;
+        facts.tcp_frames = t.tcp_frames;
+        facts.drops = t.drops;
+        facts.last_rx_age_seconds = row.last_rx_age_s.value_or(-1.0);
+        facts.cipher = row.cipher;
+        facts.key_age_seconds = row.key_age_s ? static_cast<double>(*row.key_age_s) : -1.0;
         out.push_back(std::move(facts));
     }
     // Scrapes compare series by labels, but people diff the text: keep it in name order.
@@ -78,7 +84,7 @@ Result<metrics::Facts> gather_metrics(const MetricsSources& s) {
     }
     f.mesh = s.mesh.counters();
     if (s.region != nullptr) f.workers = gather_workers(*s.region);
-    auto peers = gather_peers(s.published_tables, s.region, s.now_boottime_ns);
+    auto peers = gather_peers(s);
     if (!peers) return fail(peers.error());
     f.peers = std::move(*peers);
     return f;

@@ -7,6 +7,7 @@
 #include <span>
 #include <string_view>
 
+#include "controlplane/daemon/stats_report.hpp"
 #include "controlplane/mesh/mesh.hpp"
 #include "controlplane/metrics/families.hpp"
 #include "shared/abi/region.hpp"
@@ -23,6 +24,7 @@ struct MetricsSources {
     bool data_plane_attached = false;
     std::span<const std::uint8_t> published_tables{};  // empty: nothing published
     std::uint64_t now_boottime_ns = 0;                 // CLOCK_BOOTTIME, for the last-rx ages
+    PeerKeyLookup keys{};                              // the key ages, as for `sluicectl stats`
 };
 
 // Fails only when the published tables cannot be read.

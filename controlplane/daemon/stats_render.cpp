@@ -251,6 +251,32 @@ std::vector<std::string> render_stats_table(const StatsReport& r) {
     worker_lines.insert(worker_lines.end(), worker_drops.begin(), worker_drops.end());
     section(out, "workers", worker_lines);
 
+    // Whether the worker keeps up: completions per batch, submissions, and how full its
+    // buffers and rings are (the lowest free receive buffers since start: 0 means datagrams
+    // found no buffer, counted as buffer_exhausted drops). tun_reads stays in the JSON.
+    std::vector<std::vector<std::string>> rings{{"worker", "cqes/batch", "submits", "sq full", "cq ovfl",
+                                                 "recv bufs", "lowest", "spare", "event ring", "inj ring"}};
+    for (const WorkerStats& w : r.workers) {
+        auto get = [&w](std::string_view name) -> std::uint64_t {
+            for (const auto& [n, v] : w.counters)
+                if (n == name) return v;
+            return 0;
+        };
+        const std::uint64_t batches = get("batches");
+        const std::string per_batch = batches == 0
+                                          ? std::string("-")
+                                          : fmt::format("{:.1f}", static_cast<double>(get("completions")) /
+                                                                      static_cast<double>(batches));
+        rings.push_back({std::to_string(w.index), per_batch, std::to_string(get("submits")),
+                         std::to_string(get("sq_full")), std::to_string(get("cq_overflow")),
+                         fmt::format("{}/{}", get("recv_buffers_free"), get("recv_buffers")),
+                         std::to_string(get("recv_buffers_lowest")),
+                         fmt::format("{}/{}", get("spare_buffers_free"), get("spare_buffers")),
+                         fmt::format("{}/{}", get("event_ring_used"), get("event_ring_capacity")),
+                         fmt::format("{}/{}", get("injection_ring_used"), get("injection_ring_capacity"))});
+    }
+    section(out, "worker rings and buffers", table(rings, std::vector<bool>(10, true)));
+
     std::vector<std::vector<std::string>> meta{
         {"peer", "address", "port", "status", "bytes in", "bytes out"}};
     std::vector<std::string> requests;

@@ -45,6 +45,13 @@ PeerTotals sum_peer_counters(const abi::Region& region, std::uint32_t slot) {
     return t;
 }
 
+RingFill ring_fill(const abi::RingRef& ring) {
+    // head first: the consumer only moves it towards tail, so tail read after it is >= it.
+    const std::uint64_t head = ring.control->head.load(std::memory_order_acquire);
+    const std::uint64_t tail = ring.control->tail.load(std::memory_order_acquire);
+    return {tail >= head ? tail - head : 0, ring.capacity};
+}
+
 std::optional<double> last_rx_age_seconds(const PeerTotals& totals, std::uint64_t now_boottime_ns) {
     const std::uint64_t last = totals.last_rx_boottime_ns;
     if (last == 0) return std::nullopt;
@@ -71,7 +78,24 @@ std::vector<WorkerStats> worker_stats(const abi::Region& region) {
             {"frames_injected", load(c.frames_injected)},
             {"native_rx_packets", load(c.native_rx_packets)},
             {"native_tx_packets", load(c.native_tx_packets)},
+            {"completions", load(c.completions)},
+            {"submits", load(c.submits)},
+            {"sq_full", load(c.sq_full)},
+            {"recv_rearms", load(c.recv_rearms)},
+            {"cq_overflow", load(c.cq_overflow)},
+            {"recv_buffers", load(c.recv_buffers)},
+            {"recv_buffers_free", load(c.recv_buffers_free)},
+            {"recv_buffers_lowest", load(c.recv_buffers_lowest)},
+            {"tun_reads", load(c.tun_reads)},
+            {"spare_buffers", load(c.spare_buffers)},
+            {"spare_buffers_free", load(c.spare_buffers_free)},
         };
+        const RingFill events = ring_fill(region.event_ring(w));
+        const RingFill injections = ring_fill(region.injection_ring(w));
+        s.counters.insert(s.counters.end(), {{"event_ring_used", events.used},
+                                             {"event_ring_capacity", events.capacity},
+                                             {"injection_ring_used", injections.used},
+                                             {"injection_ring_capacity", injections.capacity}});
         for (std::size_t i = 0; i < abi::kDropReasonCount; ++i) s.drops[i] = load(c.drops[i]);
         out.push_back(std::move(s));
     }

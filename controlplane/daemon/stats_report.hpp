@@ -91,7 +91,15 @@ struct StatsReport {
 [[nodiscard]] std::optional<double> last_rx_age_seconds(const PeerTotals& totals,
                                                         std::uint64_t now_boottime_ns);
 
+// One worker's abi::WorkerCounters, then the fill of its two rings to and from sluiced.
 [[nodiscard]] std::vector<WorkerStats> worker_stats(const abi::Region& region);
+
+// Messages waiting in a ring now, and its size.
+struct RingFill {
+    std::uint64_t used = 0;
+    std::uint64_t capacity = 0;
+};
+[[nodiscard]] RingFill ring_fill(const abi::RingRef& ring);
 
 // What the mesh knows about the key packets to a node are sealed with.
 struct PeerKeyInfo {

@@ -48,6 +48,43 @@ TEST_CASE("stats: peer counters are summed over workers, the newest last_rx wins
     CHECK(sum_peer_counters(region, 8).rx_bytes == 0);  // beyond the capacity: nothing
 }
 
+TEST_CASE("stats: a worker's ring and buffer figures, and how full its rings are") {
+    abi::Region region = make_region(1, 8);
+    abi::WorkerCounters& c = region.worker(0).counters;
+    abi::add_owned(c.batches, 4);
+    abi::add_owned(c.completions, 10);
+    c.recv_buffers.store(256);
+    c.recv_buffers_free.store(250);
+    c.recv_buffers_lowest.store(190);
+    abi::RingProducer events(region.event_ring(0));
+    const std::uint8_t payload[3] = {1, 2, 3};
+    REQUIRE(events.try_push(payload, 1));
+    REQUIRE(events.try_push(payload, 1));
+    const auto workers = worker_stats(region);
+    REQUIRE(workers.size() == 1);
+    auto value = [&](std::string_view name) -> std::uint64_t {
+        for (const auto& [n, v] : workers[0].counters)
+            if (n == name) return v;
+        FAIL("no counter " << name);
+        return 0;
+    };
+    CHECK(value("completions") == 10);
+    CHECK(value("recv_buffers_free") == 250);
+    CHECK(value("recv_buffers_lowest") == 190);
+    CHECK(value("event_ring_used") == 2);
+    CHECK(value("event_ring_capacity") == 8);
+    CHECK(value("injection_ring_used") == 0);
+
+    StatsReport report;
+    report.workers = workers;
+    const auto lines = render_stats_table(report);
+    REQUIRE(std::find(lines.begin(), lines.end(), "worker rings and buffers") != lines.end());
+    const std::string text = joined(lines);
+    CHECK_THAT(text, Catch::Contains("2.5"));      // completions per batch
+    CHECK_THAT(text, Catch::Contains("250/256"));  // free receive buffers
+    CHECK_THAT(text, Catch::Contains("2/8"));      // event ring
+}
+
 TEST_CASE("stats: one row per peer of the published tables, with its counters and key") {
     using testing::Peer;
     const testing::Published published(testing::tables_input(
@@ -167,7 +204,8 @@ TEST_CASE("stats: JSON has numbers as numbers, every drop reason and request typ
 TEST_CASE("stats: the table has its sections, aligned, within 100 columns") {
     const auto lines = render_stats_table(sample_report());
     const std::string text = joined(lines);
-    for (const char* heading : {"daemon", "peers", "peer traffic", "workers", "meta connections"}) {
+    for (const char* heading :
+         {"daemon", "peers", "peer traffic", "workers", "worker rings and buffers", "meta connections"}) {
         CHECK(std::find(lines.begin(), lines.end(), heading) != lines.end());
     }
     CHECK_THAT(text, Catch::Contains("sluice-dp pid 200, up 1h01m"));

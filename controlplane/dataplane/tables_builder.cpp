@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <charconv>
 #include <cstring>
+#include <limits>
 
 #include "controlplane/protocol/constants.hpp"
 #include "shared/log/log.hpp"
@@ -238,6 +239,13 @@ void TablesBuilder::pmtu_result(const std::string& name, std::uint16_t came_back
         p.min = std::min(came_back, p.max);
         p.last_change = now;
     }
+}
+
+void TablesBuilder::continue_numbering(const Numbering& from) {
+    if (from.next_node_id <= std::numeric_limits<std::uint32_t>::max())
+        next_node_id_ = std::max(next_node_id_, static_cast<std::uint32_t>(from.next_node_id));
+    next_key_id_ = std::max(next_key_id_, from.next_key_id);
+    next_session_id_ = std::max(next_session_id_, from.next_session_id);
 }
 
 void TablesBuilder::adopt(const tables::TablesView& published) {

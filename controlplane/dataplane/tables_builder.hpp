@@ -48,6 +48,19 @@ public:
     // path MTUs it had discovered.
     void adopt(const tables::TablesView& published);
 
+    // The next id of each numbering scheme. sluiced keeps them in the region header after every
+    // build (abi::RegionHeader::next_node_id...), and a restarted one continues from there:
+    // the published tables alone (adopt) do not name nodes, keys and sessions that came and
+    // went before the last publication.
+    struct Numbering {
+        std::uint64_t next_node_id = 1;
+        std::uint64_t next_key_id = 1;
+        std::uint64_t next_session_id = 1;
+    };
+    [[nodiscard]] Numbering numbering() const { return {next_node_id_, next_key_id_, next_session_id_}; }
+    // Never goes back: each id continues from the larger of its current and the given value.
+    void continue_numbering(const Numbering& from);
+
     void set_own_options(std::uint32_t options) { settings_.own_options = options; }
 
     // The node's name for a node id from an event ring, or empty.

@@ -114,7 +114,7 @@ void add_mesh_families(MetricSet& set, const Facts& f) {
 void add_worker_families(MetricSet& set, const Facts& f) {
     for (std::size_t i = 0; i < worker_counter_rows.size(); ++i) {
         const auto& row = worker_counter_rows[i];
-        set.declare(row.name, row.help, MetricType::counter);
+        set.declare(row.name, row.help, row.type);
         for (const auto& w : f.workers)
             set.add(row.name, {{"worker", std::to_string(w.worker)}}, w.counters[i]);
     }
@@ -126,6 +126,20 @@ void add_worker_families(MetricSet& set, const Facts& f) {
                     {{"worker", std::to_string(w.worker)},
                      {"reason", std::string(abi::drop_reason_name(static_cast<abi::DropReason>(r)))}},
                     w.drops[r]);
+    constexpr std::string_view used = "sluice_worker_ring_messages";
+    set.declare(used, "Messages waiting in the worker's ring (event: to sluiced, injection: from it).",
+                MetricType::gauge);
+    for (const auto& w : f.workers) {
+        set.add(used, {{"worker", std::to_string(w.worker)}, {"ring", "event"}}, w.event_ring.used);
+        set.add(used, {{"worker", std::to_string(w.worker)}, {"ring", "injection"}}, w.injection_ring.used);
+    }
+    constexpr std::string_view capacity = "sluice_worker_ring_capacity";
+    set.declare(capacity, "Messages the worker's ring holds.", MetricType::gauge);
+    for (const auto& w : f.workers) {
+        set.add(capacity, {{"worker", std::to_string(w.worker)}, {"ring", "event"}}, w.event_ring.capacity);
+        set.add(capacity, {{"worker", std::to_string(w.worker)}, {"ring", "injection"}},
+                w.injection_ring.capacity);
+    }
 }
 
 void add_peer_families(MetricSet& set, const Facts& f) {
@@ -134,9 +148,26 @@ void add_peer_families(MetricSet& set, const Facts& f) {
         for (const auto& p : f.peers) set.add(row.name, {{"peer", p.name}}, row.value(p));
     }
     constexpr std::string_view info = "sluice_peer_info";
-    set.declare(info, "How packets to the peer travel (path: udp, udp via NODE, tcp via NODE...); always 1.",
+    set.declare(info,
+                "How packets to the peer travel (path: udp, udp via NODE, tcp via NODE...) and are sealed "
+                "(cipher: the native suite or the legacy cipher/digest, empty without a key); always 1.",
                 MetricType::gauge);
-    for (const auto& p : f.peers) set.add(info, {{"peer", p.name}, {"path", p.path}}, U{1});
+    for (const auto& p : f.peers)
+        set.add(info, {{"peer", p.name}, {"path", p.path}, {"cipher", p.cipher}}, U{1});
+    constexpr std::string_view drops = "sluice_peer_drops_total";
+    set.declare(drops, "Packets from or to the peer the data plane dropped, by reason.", MetricType::counter);
+    for (const auto& p : f.peers)
+        for (std::size_t r = 0; r < abi::kDropReasonCount; ++r)
+            set.add(drops,
+                    {{"peer", p.name},
+                     {"reason", std::string(abi::drop_reason_name(static_cast<abi::DropReason>(r)))}},
+                    p.drops[r]);
+    constexpr std::string_view key_age = "sluice_peer_key_age_seconds";
+    set.declare(key_age,
+                "Seconds since the key packets to the peer are sealed with arrived (absent: no key).",
+                MetricType::gauge);
+    for (const auto& p : f.peers)
+        if (p.key_age_seconds >= 0) set.add(key_age, {{"peer", p.name}}, p.key_age_seconds);
     constexpr std::string_view last = "sluice_peer_last_rx_age_seconds";
     set.declare(last, "Seconds since the last authenticated datagram from the peer (absent: never).",
                 MetricType::gauge);

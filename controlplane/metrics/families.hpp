@@ -20,14 +20,15 @@
 
 namespace sluice::metrics {
 
-// One WorkerCounters field exported as a counter with a `worker` label.
+// One WorkerCounters field exported with a `worker` label.
 struct WorkerCounterRow {
     std::string_view name;
     std::string_view help;
     std::atomic<std::uint64_t> abi::WorkerCounters::*field;
+    MetricType type = MetricType::counter;
 };
 
-inline constexpr std::array<WorkerCounterRow, 13> worker_counter_rows{{
+inline constexpr std::array<WorkerCounterRow, 24> worker_counter_rows{{
     {"sluice_worker_rx_packets_total", "UDP datagrams the worker received from peers.",
      &abi::WorkerCounters::rx_packets},
     {"sluice_worker_rx_bytes_total", "Bytes of UDP datagrams the worker received from peers.",
@@ -55,12 +56,45 @@ inline constexpr std::array<WorkerCounterRow, 13> worker_counter_rows{{
      &abi::WorkerCounters::native_rx_packets},
     {"sluice_worker_native_tx_packets_total", "Of the sent datagrams, native packets sealed.",
      &abi::WorkerCounters::native_tx_packets},
+    {"sluice_worker_completions_total",
+     "io_uring completions the worker handled (per batch: divide by batches).",
+     &abi::WorkerCounters::completions},
+    {"sluice_worker_submits_total", "io_uring submissions of the worker, waiting ones included.",
+     &abi::WorkerCounters::submits},
+    {"sluice_worker_sq_full_total",
+     "Submissions forced early because the worker's submission queue was full.",
+     &abi::WorkerCounters::sq_full},
+    {"sluice_worker_recv_rearms_total", "Multishot UDP receives the worker armed again after they ended.",
+     &abi::WorkerCounters::recv_rearms},
+    {"sluice_worker_cq_overflow_total",
+     "Completions the kernel had no room for in the worker's completion queue.",
+     &abi::WorkerCounters::cq_overflow},
+    {"sluice_worker_recv_buffers", "Receive buffers the worker owns.", &abi::WorkerCounters::recv_buffers,
+     MetricType::gauge},
+    {"sluice_worker_recv_buffers_free", "Receive buffers ready for a datagram now.",
+     &abi::WorkerCounters::recv_buffers_free, MetricType::gauge},
+    {"sluice_worker_recv_buffers_lowest", "The fewest receive buffers ready since the worker started.",
+     &abi::WorkerCounters::recv_buffers_lowest, MetricType::gauge},
+    {"sluice_worker_tun_reads", "TUN reads the worker keeps in flight.", &abi::WorkerCounters::tun_reads,
+     MetricType::gauge},
+    {"sluice_worker_spare_buffers", "Buffers the worker keeps for injected frames, probes and keepalives.",
+     &abi::WorkerCounters::spare_buffers, MetricType::gauge},
+    {"sluice_worker_spare_buffers_free", "Of the spare buffers, those free now.",
+     &abi::WorkerCounters::spare_buffers_free, MetricType::gauge},
 }};
+
+// Messages waiting in one of a worker's rings, and its size.
+struct RingFacts {
+    std::uint64_t used = 0;
+    std::uint64_t capacity = 0;
+};
 
 struct WorkerFacts {
     std::uint32_t worker = 0;
     std::array<std::uint64_t, worker_counter_rows.size()> counters{};  // in worker_counter_rows order
     std::array<std::uint64_t, abi::kDropReasonCount> drops{};          // indexed by DropReason
+    RingFacts event_ring;                                              // worker -> sluiced
+    RingFacts injection_ring;                                          // sluiced -> worker
 };
 
 // One node of the tables last published to the data plane (this node excluded).
@@ -79,7 +113,10 @@ struct PeerFacts {
     std::uint64_t native_rx_packets = 0;
     std::uint64_t native_tx_packets = 0;
     std::uint64_t tcp_frames = 0;
-    double last_rx_age_seconds = -1;  // < 0: never
+    double last_rx_age_seconds = -1;                           // < 0: never
+    std::array<std::uint64_t, abi::kDropReasonCount> drops{};  // indexed by DropReason
+    std::string cipher{};         // native suite or legacy "cipher/digest"; empty: no key
+    double key_age_seconds = -1;  // of the key packets to the peer are sealed with; < 0: none
 };
 
 struct MetaConnectionCounts {

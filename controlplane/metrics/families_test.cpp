@@ -27,9 +27,13 @@ Facts two_workers_two_peers() {
         wf.worker = w;
         for (std::size_t i = 0; i < wf.counters.size(); ++i) wf.counters[i] = 100 * (w + 1) + i;
         wf.drops[static_cast<std::size_t>(abi::DropReason::replay)] = 3 + w;
+        wf.event_ring = {w, 1024};
+        wf.injection_ring = {0, 1024};
         f.workers.push_back(wf);
     }
     f.peers.push_back({"beta", true, "udp", 1518, true});
+    f.peers.back().drops[static_cast<std::size_t>(abi::DropReason::bad_mac)] = 9;
+    f.peers.back().cipher = "aes-256-gcm";
     f.peers.push_back({"gamma", false, "udp via beta", 1400, false});
     return f;
 }
@@ -65,7 +69,8 @@ TEST_CASE("every family is announced once with HELP and TYPE, right before its s
             CHECK(name == current);
         }
     }
-    CHECK(announced.size() == 6 + 8 + worker_counter_rows.size() + 1 + 4 + 7);
+    // Worker rows + drops + two ring families; ten peer rows + info + drops (no key or rx ages).
+    CHECK(announced.size() == 6 + 8 + worker_counter_rows.size() + 3 + 12);
 }
 
 TEST_CASE("the node, mesh, worker and peer samples carry the facts") {
@@ -89,7 +94,14 @@ TEST_CASE("the node, mesh, worker and peer samples carry the facts") {
              R"(sluice_peer_reachable{peer="gamma"} 0)",
              R"(sluice_peer_path_mtu_bytes{peer="gamma"} 1400)",
              R"(sluice_peer_native_session{peer="beta"} 1)",
-             R"(sluice_peer_info{peer="gamma",path="udp via beta"} 1)",
+             R"(sluice_peer_info{peer="gamma",path="udp via beta",cipher=""} 1)",
+             R"(sluice_peer_info{peer="beta",path="udp",cipher="aes-256-gcm"} 1)",
+             R"(sluice_peer_drops_total{peer="beta",reason="bad_mac"} 9)",
+             R"(sluice_peer_drops_total{peer="gamma",reason="bad_mac"} 0)",
+             R"(sluice_worker_ring_messages{worker="1",ring="event"} 1)",
+             R"(sluice_worker_ring_capacity{worker="0",ring="injection"} 1024)",
+             "# TYPE sluice_worker_recv_buffers_free gauge",
+             "# TYPE sluice_worker_cq_overflow_total counter",
          }) {
         CAPTURE(line);
         CHECK(has_line(text, line));
@@ -145,12 +157,16 @@ TEST_CASE("golden: the per-peer section") {
           "sluice_peer_native_rx_packets_total{peer=\"b\\\"eta\"} 1",
           "sluice_peer_native_tx_packets_total{peer=\"b\\\"eta\"} 0",
           "sluice_peer_tcp_frames_total{peer=\"b\\\"eta\"} 7",
-          "sluice_peer_info{peer=\"b\\\"eta\",path=\"tcp via c\"} 1"}) {
+          "sluice_peer_info{peer=\"b\\\"eta\",path=\"tcp via c\",cipher=\"\"} 1"}) {
         INFO(line);
         CHECK(has_line(text, line));
     }
     // Never heard from: no age sample at all (rather than a made-up number).
     CHECK(text.find("sluice_peer_last_rx_age_seconds{") == std::string::npos);
+    CHECK(text.find("sluice_peer_key_age_seconds{") == std::string::npos);
     f.peers[0].last_rx_age_seconds = 2.5;
-    CHECK(has_line(render(sluice_metrics(f)), "sluice_peer_last_rx_age_seconds{peer=\"b\\\"eta\"} 2.5"));
+    f.peers[0].key_age_seconds = 40;
+    const std::string aged = render(sluice_metrics(f));
+    CHECK(has_line(aged, "sluice_peer_last_rx_age_seconds{peer=\"b\\\"eta\"} 2.5"));
+    CHECK(has_line(aged, "sluice_peer_key_age_seconds{peer=\"b\\\"eta\"} 40"));
 }

@@ -125,13 +125,13 @@ std::string_view http_reason(int status) {
     }
 }
 
-std::string format_http_response(const HttpReply& reply) {
+std::string format_http_response(const HttpReply& reply, bool with_body) {
     std::string out =
         fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
                     reply.status, http_reason(reply.status), reply.content_type, reply.body.size());
     for (const auto& [name, value] : reply.headers) out += fmt::format("{}: {}\r\n", name, value);
     out += "\r\n";
-    out += reply.body;
+    if (with_body) out += reply.body;
     return out;
 }
 
@@ -152,14 +152,19 @@ std::optional<std::string> answer_metrics_request(std::string_view received,
         case HttpParse::complete:
             break;
     }
-    if (parsed.request.method != "GET") {
-        HttpReply reply{405, "text/plain; charset=utf-8", "only GET is supported\n", {{"Allow", "GET"}}};
+    // HEAD: the headers GET would have, Content-Length included, without the body (RFC 9110 9.3.2).
+    const bool head = parsed.request.method == "HEAD";
+    if (parsed.request.method != "GET" && !head) {
+        HttpReply reply{
+            405, "text/plain; charset=utf-8", "only GET and HEAD are supported\n", {{"Allow", "GET, HEAD"}}};
         return format_http_response(reply);
     }
-    if (parsed.request.path != "/metrics") return error(404, "not found: the metrics are at /metrics");
+    auto answer = [head](HttpReply reply) { return format_http_response(reply, !head); };
+    if (parsed.request.path != "/metrics")
+        return answer({404, "text/plain; charset=utf-8", "not found: the metrics are at /metrics\n", {}});
     auto text = exposition();
-    if (!text) return error(500, text.error().message);
-    return format_http_response(HttpReply{200, std::string(metrics_content_type), std::move(*text), {}});
+    if (!text) return answer({500, "text/plain; charset=utf-8", text.error().message + "\n", {}});
+    return answer(HttpReply{200, std::string(metrics_content_type), std::move(*text), {}});
 }
 
 }  // namespace sluice::metrics

@@ -50,14 +50,15 @@ struct HttpReply {
 };
 
 [[nodiscard]] std::string_view http_reason(int status);
-// Status line, Content-Type, Content-Length, Connection: close, the extra headers, the body.
-[[nodiscard]] std::string format_http_response(const HttpReply& reply);
+// Status line, Content-Type, Content-Length, Connection: close, the extra headers, the body
+// (left out for HEAD; Content-Length still gives its size).
+[[nodiscard]] std::string format_http_response(const HttpReply& reply, bool with_body = true);
 
 inline constexpr std::string_view metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
 
-// The endpoint: GET /metrics answers 200 with `exposition()` (500 if it fails), another
-// path 404, another method 405, garbage 400, an oversized head 431. nullopt while the head
-// is incomplete.
+// The endpoint: GET /metrics answers 200 with `exposition()` (500 if it fails), HEAD the
+// same without the body, another path 404, another method 405, garbage 400, an oversized head 431. nullopt
+// while the head is incomplete.
 [[nodiscard]] std::optional<std::string> answer_metrics_request(
     std::string_view received, const std::function<Result<std::string>()>& exposition);
 

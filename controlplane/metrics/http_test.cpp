@@ -57,7 +57,8 @@ TEST_CASE("a head larger than the limit is refused, complete or not") {
 }
 
 TEST_CASE(
-    "responses: 200 with the exposition, 404, 405, 400, 431, 500; always a length and Connection: close") {
+    "responses: 200 with the exposition (HEAD: without it), 404, 405, 400, 431, 500; always a length and "
+    "Connection: close") {
     CHECK(answer("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n") ==
           "HTTP/1.1 200 OK\r\n"
           "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
@@ -69,8 +70,15 @@ TEST_CASE(
     CHECK(answer("GET / HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404 Not Found\r\n"));
     const std::string post = answer("POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
     CHECK(post.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
-    CHECK(post.find("\r\nAllow: GET\r\n") != std::string::npos);
-    CHECK(answer("HEAD /metrics HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 405 "));
+    CHECK(post.find("\r\nAllow: GET, HEAD\r\n") != std::string::npos);
+    // HEAD: GET's headers, the length of the body it leaves out.
+    CHECK(answer("HEAD /metrics HTTP/1.1\r\n\r\n") ==
+          "HTTP/1.1 200 OK\r\n"
+          "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+          "Content-Length: 5\r\n"
+          "Connection: close\r\n"
+          "\r\n");
+    CHECK(answer("HEAD / HTTP/1.1\r\n\r\n").ends_with("\r\n\r\n"));
     CHECK(answer("hello\n").starts_with("HTTP/1.1 400 Bad Request\r\n"));
     CHECK(answer(std::string(max_http_request, 'A')).starts_with("HTTP/1.1 431 "));
     auto broken = [] { return Result<std::string>(fail("tables unreadable")); };

@@ -72,7 +72,7 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
     if ((dest.flags & flags::reachable) == 0) {
         return icmp_reply(buffer, offset + static_cast<std::uint32_t>(kEth),
                           length - static_cast<std::uint32_t>(kEth), false, 0,
-                          packet::Unreachable::net_unreachable);
+                          packet::Unreachable::net_unreachable, dest.node_id);
     }
     // tinc's send_packet: UDP goes to via, or to the next hop when via is this node.
     std::uint32_t via_index = dest.via_index;
@@ -107,7 +107,7 @@ Decision Pipeline::route_frame(std::span<std::uint8_t> buffer, std::uint32_t off
             case packet::PathFit::too_big:
                 return icmp_reply(buffer, offset + static_cast<std::uint32_t>(kEth),
                                   length - static_cast<std::uint32_t>(kEth), true, mtu,
-                                  packet::Unreachable::net_unreachable);
+                                  packet::Unreachable::net_unreachable, dest.node_id);
             case packet::PathFit::under_floor:
             case packet::PathFit::fragment:
                 // Larger than the path but not answerable with ICMP: the meta connection
@@ -450,9 +450,10 @@ Decision Pipeline::unknown_source(std::span<const std::uint8_t> datagram,
 
 Decision Pipeline::icmp_reply(std::span<std::uint8_t> buffer, std::uint32_t ip_offset,
                               std::uint32_t ip_length, bool too_big, std::uint32_t mtu,
-                              packet::Unreachable reason) noexcept {
+                              packet::Unreachable reason, std::uint32_t node_id) noexcept {
     const DropReason why = too_big ? DropReason::too_big : DropReason::no_route;
     abi::add_owned(counters_.drop(why), 1);
+    if (node_id != 0) peers_.dropped(node_id, why);
     if (!icmp_limit_.allow(now_seconds_)) return {};
     // The reply is built after the original packet in the same buffer, then written to our
     // own TUN device toward the sender.

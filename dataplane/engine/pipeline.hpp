@@ -113,8 +113,11 @@ private:
                               std::span<const std::uint8_t> frame) noexcept;
     void pmtu_event(std::uint32_t node_id, std::uint16_t min_mtu, std::uint16_t max_mtu) noexcept;
     void request_key(const tables::PeerRecord& peer, PeerCacheEntry* entry) noexcept;
+    // Drops the packet (no_route or too_big) and answers it with ICMP; the drop counts for
+    // node_id too when the packet was for a known node (0: none).
     Decision icmp_reply(std::span<std::uint8_t> buffer, std::uint32_t ip_offset, std::uint32_t ip_length,
-                        bool too_big, std::uint32_t mtu, packet::Unreachable reason) noexcept;
+                        bool too_big, std::uint32_t mtu, packet::Unreachable reason,
+                        std::uint32_t node_id = 0) noexcept;
     Decision drop(abi::DropReason reason) noexcept {
         abi::add_owned(counters_.drop(reason), 1);
         return {};

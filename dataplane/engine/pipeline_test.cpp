@@ -840,6 +840,8 @@ TEST_CASE("pipeline: a fixed path MTU answers DF packets above it with ICMP and 
         Buffer b;
         const Decision d = from_tun(alpha, b, c.ip);
         CHECK(alpha.drops(DropReason::too_big) == ++too_big);
+        // Answered with ICMP, and counted for beta, the peer it was for.
+        CHECK(alpha.peer(kBeta).drop(DropReason::too_big).load() == too_big);
         CHECK(alpha.events().empty());  // not handed to the meta connection
         REQUIRE(d.action == Action::write_tun);
         const Bytes reply = b.slice(d);

@@ -136,6 +136,9 @@ struct Worker::Impl {
     msghdr recv_template{};
     std::uint64_t wake_value = 0;
     bool recv_armed = false;
+    bool recv_armed_before = false;
+    std::uint32_t recv_free = 0;    // buffers in the provided ring now
+    std::uint32_t recv_lowest = 0;  // the fewest there ever were
     __kernel_timespec probe_interval{1, 0};
     std::uint64_t probe_random = 0x9E3779B97F4A7C15ULL;
 
@@ -164,16 +167,32 @@ struct Worker::Impl {
     io_uring_sqe* sqe() noexcept {
         io_uring_sqe* s = io_uring_get_sqe(&ring);
         if (s == nullptr) {
-            (void)io_uring_submit(&ring);
+            abi::add_owned(counters().sq_full, 1);
+            submit();
             s = io_uring_get_sqe(&ring);
         }
         return s;
+    }
+
+    void submit() noexcept {
+        abi::add_owned(counters().submits, 1);
+        (void)io_uring_submit(&ring);
     }
 
     void give_to_recv_ring(std::uint32_t b) noexcept {
         io_uring_buf_ring_add(buf_ring, buffer(b), kBufferSize, static_cast<unsigned short>(b),
                               io_uring_buf_ring_mask(kRecvBuffers), 0);
         io_uring_buf_ring_advance(buf_ring, 1);
+        ++recv_free;
+    }
+
+    // The gauges of abi::WorkerCounters, once per batch.
+    void store_gauges() noexcept {
+        abi::WorkerCounters& c = counters();
+        c.cq_overflow.store(__atomic_load_n(ring.cq.koverflow, __ATOMIC_RELAXED), std::memory_order_relaxed);
+        c.recv_buffers_free.store(recv_free, std::memory_order_relaxed);
+        c.recv_buffers_lowest.store(recv_lowest, std::memory_order_relaxed);
+        c.spare_buffers_free.store(free_list.size(), std::memory_order_relaxed);
     }
 
     void arm_tun_read(std::uint32_t b) noexcept {
@@ -188,6 +207,8 @@ struct Worker::Impl {
     void arm_recv() noexcept {
         io_uring_sqe* s = sqe();
         if (s == nullptr) return;
+        if (recv_armed_before) abi::add_owned(counters().recv_rearms, 1);
+        recv_armed_before = true;
         io_uring_prep_recvmsg_multishot(s, kUdpSlot, &recv_template, 0);
         s->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
         s->buf_group = kBufferGroup;
@@ -343,6 +364,8 @@ struct Worker::Impl {
         if ((cqe->flags & IORING_CQE_F_BUFFER) == 0) return;
         const auto b = static_cast<std::uint32_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
         if (b >= kRecvBuffers) return;
+        --recv_free;
+        if (recv_free < recv_lowest) recv_lowest = recv_free;
         auto* out = io_uring_recvmsg_validate(buffer(b), cqe->res, &recv_template);
         if (out == nullptr) {
             abi::add_owned(counters().drop(abi::DropReason::too_short), 1);
@@ -471,7 +494,11 @@ struct Worker::Impl {
             io_uring_cq_advance(&ring, seen);
             drain_injections();
             if (!recv_armed) arm_recv();
-            if (seen != 0) abi::add_owned(counters().batches, 1);
+            if (seen != 0) {
+                abi::add_owned(counters().batches, 1);
+                abi::add_owned(counters().completions, seen);
+            }
+            store_gauges();
             reader->end_batch();
             if (pipeline->take_events_pushed()) {
                 const std::uint64_t one = 1;
@@ -479,12 +506,13 @@ struct Worker::Impl {
             }
             if (stop.load(std::memory_order_acquire)) break;
             if (io_uring_cq_ready(&ring) != 0) {
-                (void)io_uring_submit(&ring);
+                submit();
                 continue;
             }
             // Nothing ready: leave reclamation while blocked, so the control plane never
             // waits on an idle worker to publish.
             reader->go_offline();
+            abi::add_owned(counters().submits, 1);
             const int r = io_uring_submit_and_wait(&ring, 1);
             reader->come_online();
             if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
@@ -551,6 +579,8 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerSetup& setup, WorkerR
                               io_uring_buf_ring_mask(kRecvBuffers), static_cast<int>(b));
     }
     io_uring_buf_ring_advance(w.buf_ring, kRecvBuffers);
+    w.recv_free = kRecvBuffers;
+    w.recv_lowest = kRecvBuffers;
 
     w.recv_template.msg_namelen = setup.udp_ipv6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     w.recv_template.msg_controllen = 0;
@@ -572,6 +602,12 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerSetup& setup, WorkerR
         w.arm_tun_read(b);
     }
     for (std::uint32_t b = kRecvBuffers + kTunReads; b < kBuffers; ++b) w.free_list.push_back(b);
+    w.free_list.reserve(kFreeBuffers);
+    abi::WorkerCounters& c = w.counters();
+    c.recv_buffers.store(kRecvBuffers, std::memory_order_relaxed);
+    c.tun_reads.store(kTunReads, std::memory_order_relaxed);
+    c.spare_buffers.store(kFreeBuffers, std::memory_order_relaxed);
+    w.store_gauges();
     w.arm_recv();
     w.arm_wake();
     if (setup.index == kProbeWorker) w.arm_probe_timer();

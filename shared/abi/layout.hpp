@@ -40,7 +40,7 @@ inline constexpr std::uint64_t kMagic = 0x4D53'4543'4955'4C53;
 // another version, so a sluiced and a sluice-dp from different builds fail loudly at start-up
 // instead of misreading each other. magic and abi_version stay at offsets 0 and 8 forever so
 // that any two versions can at least tell each other apart.
-inline constexpr std::uint32_t kAbiVersion = 5;
+inline constexpr std::uint32_t kAbiVersion = 6;
 
 inline constexpr std::size_t kCacheLine = 64;
 
@@ -139,7 +139,15 @@ struct alignas(kCacheLine) RegionHeader {
     // sequence; restarting at 1 would compare below the workers' quiescent generations and
     // make a slot in use look free.
     std::atomic<std::uint64_t> snapshot_generation;
-    std::array<std::uint8_t, 40> reserved2;
+    // The control plane's numbering (controlplane/dataplane/tables_builder): the next node id,
+    // key id and native session id it would issue, 0 while none was recorded. Stored after
+    // every publication, for the same reason as snapshot_generation: a restarted sluiced must
+    // not issue again an id the workers may still hold in their caches (a native session id
+    // carries nonce state) or whose per-peer counters belong to a node that has since gone.
+    std::atomic<std::uint64_t> next_node_id;
+    std::atomic<std::uint64_t> next_key_id;
+    std::atomic<std::uint64_t> next_session_id;
+    std::array<std::uint8_t, 16> reserved2;
 
     // Line 4: the published snapshot, alone on its line because every worker reads it every
     // batch. Protocol (implemented by shared/snapshot): the writer picks a slot whose
@@ -224,6 +232,20 @@ struct alignas(kCacheLine) WorkerCounters {
     std::atomic<std::uint64_t> native_rx_packets;                    // of rx_packets: native packets opened
     std::atomic<std::uint64_t> native_tx_packets;                    // of tx_packets: native packets sealed
     std::array<std::atomic<std::uint64_t>, kDropReasonCount> drops;  // indexed by DropReason
+
+    // Its io_uring and buffers. Counters:
+    std::atomic<std::uint64_t> completions;  // CQEs handled (completions / batches = batch size)
+    std::atomic<std::uint64_t> submits;      // io_uring_submit calls, waiting ones included
+    std::atomic<std::uint64_t> sq_full;      // submissions forced early by a full submission queue
+    std::atomic<std::uint64_t> recv_rearms;  // multishot receives armed again after they ended
+    // Gauges, stored at the end of every batch (and at start-up):
+    std::atomic<std::uint64_t> cq_overflow;          // the kernel's count of completions it had no room for
+    std::atomic<std::uint64_t> recv_buffers;         // receive buffers the worker owns
+    std::atomic<std::uint64_t> recv_buffers_free;    // of them, in the provided ring ready for a datagram
+    std::atomic<std::uint64_t> recv_buffers_lowest;  // the fewest free ever seen (a full ring: 0 left)
+    std::atomic<std::uint64_t> tun_reads;            // TUN reads the worker keeps in flight
+    std::atomic<std::uint64_t> spare_buffers;        // buffers for injected frames and probes
+    std::atomic<std::uint64_t> spare_buffers_free;
 
     [[nodiscard]] std::atomic<std::uint64_t>& drop(DropReason reason) noexcept {
         return drops[static_cast<std::size_t>(reason)];
@@ -365,7 +387,10 @@ static_assert(offsetof(RegionHeader, info) == 0);
 static_assert(offsetof(RegionHeader, controlplane_pid) == 192);
 static_assert(offsetof(RegionHeader, dataplane_pid) == 200);
 static_assert(offsetof(RegionHeader, snapshot_generation) == 208);
-static_assert(offsetof(RegionHeader, reserved2) == 216);
+static_assert(offsetof(RegionHeader, next_node_id) == 216);
+static_assert(offsetof(RegionHeader, next_key_id) == 224);
+static_assert(offsetof(RegionHeader, next_session_id) == 232);
+static_assert(offsetof(RegionHeader, reserved2) == 240);
 static_assert(offsetof(RegionHeader, published) == 256);
 static_assert(offsetof(RegionHeader, reserved3) == 264);
 
@@ -380,7 +405,7 @@ static_assert(offsetof(SnapshotSlotHeader, reserved0) == 28);
 static_assert(offsetof(SnapshotSlotHeader, reserved1) == 32);
 
 static_assert(static_cast<std::size_t>(DropReason::native_wrong_worker) + 1 == kDropReasonCount);
-static_assert(kIsSharedAbiType<WorkerCounters> && sizeof(WorkerCounters) == 256 &&
+static_assert(kIsSharedAbiType<WorkerCounters> && sizeof(WorkerCounters) == 320 &&
               alignof(WorkerCounters) == 64);
 static_assert(offsetof(WorkerCounters, rx_packets) == 0);
 static_assert(offsetof(WorkerCounters, rx_bytes) == 8);
@@ -397,8 +422,19 @@ static_assert(offsetof(WorkerCounters, native_rx_packets) == 88);
 static_assert(offsetof(WorkerCounters, native_tx_packets) == 96);
 static_assert(offsetof(WorkerCounters, drops) == 104);
 static_assert(sizeof(WorkerCounters::drops) == kDropReasonCount * sizeof(std::uint64_t));
+static_assert(offsetof(WorkerCounters, completions) == 224);
+static_assert(offsetof(WorkerCounters, submits) == 232);
+static_assert(offsetof(WorkerCounters, sq_full) == 240);
+static_assert(offsetof(WorkerCounters, recv_rearms) == 248);
+static_assert(offsetof(WorkerCounters, cq_overflow) == 256);
+static_assert(offsetof(WorkerCounters, recv_buffers) == 264);
+static_assert(offsetof(WorkerCounters, recv_buffers_free) == 272);
+static_assert(offsetof(WorkerCounters, recv_buffers_lowest) == 280);
+static_assert(offsetof(WorkerCounters, tun_reads) == 288);
+static_assert(offsetof(WorkerCounters, spare_buffers) == 296);
+static_assert(offsetof(WorkerCounters, spare_buffers_free) == 304);
 
-static_assert(kIsSharedAbiType<WorkerRecord> && sizeof(WorkerRecord) == 320 && alignof(WorkerRecord) == 64);
+static_assert(kIsSharedAbiType<WorkerRecord> && sizeof(WorkerRecord) == 384 && alignof(WorkerRecord) == 64);
 static_assert(offsetof(WorkerRecord, quiescent_generation) == 0);
 static_assert(offsetof(WorkerRecord, reserved0) == 8);
 static_assert(offsetof(WorkerRecord, counters) == 64);

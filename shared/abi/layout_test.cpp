@@ -34,7 +34,7 @@ std::pair<std::uint64_t, std::uint64_t> lines_of(std::uint64_t offset, std::uint
 TEST_CASE("the ABI's identity constants") {
     // Spelled out so that a change shows up in review as a change to this test too.
     CHECK(kMagic == 0x4D53454349554C53);
-    CHECK(kAbiVersion == 5);
+    CHECK(kAbiVersion == 6);
     CHECK(kDefaultPeerCapacity == 4096);
     CHECK(kSnapshotSlotCount == 4);
     CHECK(kRingSlotSize == 2048);

@@ -75,7 +75,7 @@ sample() { awk -v s="$2" '$1 == s { print $2 }' "$1"; }
 rx_packets() { awk '$1 ~ /^sluice_worker_rx_packets_total\{/ { n += $2 } END { print n + 0 }' "$1"; }
 # peer_settled: alpha's published tables have beta on a direct UDP path.
 peer_settled() {
-    "$SLUICECTL" -c "$TMP/alpha" metrics | grep -qx 'sluice_peer_info{peer="beta",path="udp"} 1'
+    "$SLUICECTL" -c "$TMP/alpha" metrics | grep -q '^sluice_peer_info{peer="beta",path="udp",cipher="[^"]*"} 1$'
 }
 wait_for 20 "alpha publishes a direct UDP path to beta" peer_settled
 
@@ -107,6 +107,13 @@ grep -q '^sluice_info{version="[^"]*",abi="[0-9]*",node="alpha"} 1$' "$TMP/http.
 [[ $(sample "$TMP/http.txt" sluice_nodes_reachable) == 2 ]] || die "not 2 reachable nodes"
 (($(rx_packets "$TMP/http.txt") > 0)) || die "no UDP packets counted after the pings"
 (($(grep -c '^sluice_worker_drops_total{worker="0",reason=' "$TMP/http.txt") == 15)) || die "drop reasons missing"
+(($(grep -c '^sluice_peer_drops_total{peer="beta",reason=' "$TMP/http.txt") == 15)) || die "beta's drop reasons missing"
+# The worker's buffers and rings: every receive buffer exists, and none is missing for long.
+[[ $(sample "$TMP/http.txt" 'sluice_worker_recv_buffers{worker="0"}') == 256 ]] || die "worker 0 has no 256 receive buffers"
+(($(sample "$TMP/http.txt" 'sluice_worker_recv_buffers_free{worker="0"}') > 0)) || die "worker 0 has no free receive buffer"
+[[ -n $(sample "$TMP/http.txt" 'sluice_worker_ring_capacity{worker="0",ring="event"}') ]] || die "no event ring capacity"
+[[ -n $(sample "$TMP/http.txt" 'sluice_peer_key_age_seconds{peer="beta"}') ]] || die "no key age for beta"
+grep -q '^sluice_peer_info{peer="beta",path="udp",cipher="[a-z0-9/-]\+"} 1$' "$TMP/http.txt" || die "no cipher for beta"
 # The per-peer counters: what alpha's workers received came from beta, the only peer.
 peer_rx=$(sample "$TMP/http.txt" 'sluice_peer_rx_packets_total{peer="beta"}')
 ((peer_rx > 0 && peer_rx <= $(rx_packets "$TMP/http.txt"))) ||
@@ -117,6 +124,9 @@ log "ok: alpha's workers received $(rx_packets "$TMP/http.txt") UDP packets; bet
 log "--- other requests"
 http alpha GET / | head -n 1 | grep -q "^HTTP/1.1 404 " || die "GET / is not 404"
 http alpha POST /metrics | head -n 1 | grep -q "^HTTP/1.1 405 " || die "POST /metrics is not 405"
+http alpha HEAD /metrics >"$TMP/head.txt"
+head -n 1 "$TMP/head.txt" | grep -q "^HTTP/1.1 200 " || die "HEAD /metrics is not 200"
+[[ $(tail -c 4 "$TMP/head.txt" | od -An -tx1 | tr -d ' \n') == 0d0a0d0a ]] || die "HEAD /metrics sent a body"
 http alpha GET /metrics $'\x16\x03\x01\x00garbage' | head -n 1 | grep -q "^HTTP/1.1 400 " || die "garbage is not 400"
 # A client that connects and sends nothing is closed at the read timeout (5 s).
 in_ns alpha python3 - "$PORT" <<'PY' || die "an idle client was not closed at the timeout"
@@ -129,6 +139,6 @@ print(f"closed after {elapsed:.1f} s")
 assert 4 <= elapsed <= 8, elapsed
 PY
 http alpha GET /metrics | head -n 1 | grep -q "^HTTP/1.1 200 " || die "GET /metrics after the bad requests failed"
-log "ok: 404, 405, 400, the idle timeout, and the endpoint still answers"
+log "ok: 404, 405, HEAD, 400, the idle timeout, and the endpoint still answers"
 sed -n '/sluice_worker_rx_packets_total/,+3p;/sluice_peer_info/,+3p' "$TMP/http.txt"
 log "PASS"
