@@ -13,7 +13,9 @@
 #    overlay 198.19.0.1       198.19.0.2               198.19.0.3
 set -euo pipefail
 
-build=${1:?usage: demo.sh BUILD_DIR}
+build=${1:?usage: demo.sh BUILD_DIR [--keep]}
+keep=false
+[[ ${2:-} == --keep ]] && keep=true
 sluicectl="$build/tools/sluicectl"
 sluiced="$build/controlplane/sluiced"
 tmp=$(mktemp -d /tmp/sluice-demo.XXXXXX)
@@ -132,8 +134,32 @@ wait_for 60 "alpha's path MTU to beta" grep -q "Fixing MTU of beta" "$tmp/alpha.
 # The two sluice nodes agree a native session (SLUICE-KX1 inside REQ_KEY) a few seconds in.
 wait_for 30 "alpha's native session with beta" bash -c \
     "'$sluicectl' -c '$tmp/alpha' dump peers | grep -E '^beta .*lanes'"
-in_ns alpha iperf3 -c 198.19.0.2 -p 5201 -t 3 | grep -E "sender|receiver"
-in_ns gamma iperf3 -c 198.19.0.2 -p 5201 -t 3 | grep -E "sender|receiver"
+# rx_bytes_from NODE PEER: bytes of the datagrams NODE authenticated as PEER's (stats --json).
+rx_bytes_from() {
+    "$sluicectl" -c "$tmp/$1" stats --json | python3 -c '
+import json, sys
+peer = [p for p in json.load(sys.stdin)["peers"] if p["name"] == sys.argv[1]][0]
+print(peer["rx_bytes"])' "$2"
+}
+# iperf_run CLIENT: 3 s of iperf3 from CLIENT to beta; prints its summary and compares the
+# bytes it moved with what beta's stats say it received from CLIENT.
+iperf_run() {
+    local before after moved mbits retransmits
+    before=$(rx_bytes_from beta "$1")
+    in_ns "$1" iperf3 -c 198.19.0.2 -p 5201 -t 3 -J >"$tmp/iperf-$1.json"
+    after=$(rx_bytes_from beta "$1")
+    read -r moved mbits retransmits < <(python3 -c '
+import json, sys
+end = json.load(open(sys.argv[1]))["end"]
+print(end["sum_received"]["bytes"], round(end["sum_received"]["bits_per_second"] / 1e6),
+      end["sum_sent"].get("retransmits", 0))' "$tmp/iperf-$1.json")
+    echo "$1 -> beta: $mbits Mbit/s over 3 s, $retransmits retransmits"
+    echo "  iperf3 delivered $moved bytes of TCP payload; beta's stats count $((after - before)) bytes of" \
+        "datagrams received from $1 meanwhile (tunnel and TCP/IP headers included)"
+    ((after - before >= moved)) || { echo "demo: beta's stats counted fewer bytes than iperf3 moved" >&2; return 1; }
+}
+iperf_run alpha
+iperf_run gamma
 
 step "what the sluice nodes see (sluicectl dump)"
 "$sluicectl" -c "$tmp/beta" dump nodes
@@ -147,6 +173,43 @@ echo "how beta's data plane reaches each node (path, path MTU, legacy key ids, n
 echo
 echo "beta's data-plane workers (UDP, native and TUN counters, drops by reason):"
 "$sluicectl" -c "$tmp/beta" dump workers
+
+step "monitoring: sluicectl stats, top, metrics, info and dump graph"
+"$sluicectl" -c "$tmp/beta" stats
+echo
+echo "sluicectl top at beta over one second of iperf3 from alpha (on a terminal it redraws in"
+echo "place until q):"
+in_ns alpha iperf3 -c 198.19.0.2 -p 5201 -t 2 >/dev/null &
+iperf=$!
+"$sluicectl" -c "$tmp/beta" top --once -d 1
+wait "$iperf"
+echo
+echo "a few of beta's Prometheus metrics (sluicectl metrics; MetricsAddress serves them over HTTP):"
+"$sluicectl" -c "$tmp/beta" metrics | grep -E '^sluice_peer_(rx_bytes_total|info)'
+echo
+echo "where alpha sends packets for gamma's address (sluicectl info 198.19.0.3):"
+"$sluicectl" -c "$tmp/alpha" info 198.19.0.3
+mkdir -p "$build/demo"
+"$sluicectl" -c "$tmp/beta" dump graph >"$build/demo/mesh.dot"
+if command -v dot >/dev/null; then
+    dot -Tsvg "$build/demo/mesh.dot" -o "$build/demo/mesh.svg"
+    echo
+    echo "beta's view of the mesh, drawn by Graphviz: $build/demo/mesh.svg (DOT: $build/demo/mesh.dot)"
+fi
+
+if $keep; then
+    step "the mesh stays up until Ctrl-C"
+    cat <<EOT
+Look at it from another terminal, for example:
+  $sluicectl -c $tmp/beta top
+  $sluicectl -c $tmp/beta stats --json
+  $sluicectl -c $tmp/alpha dump peers
+  ip netns exec $prefix-alpha ping 198.19.0.3
+  ip netns exec $prefix-alpha iperf3 -c 198.19.0.2 -t 30
+EOT
+    trap 'echo; echo "demo: stopping"; exit 0' INT TERM
+    while sleep 1; do :; done
+fi
 
 step "done"
 echo "Two sluice nodes and a tincd 1.0.36 formed one mesh; ping and iperf3 crossed it over UDP:"
