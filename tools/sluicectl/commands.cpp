@@ -131,9 +131,11 @@ Exits 1 when sluiced does not answer (at start, or when it goes away while runni
 
 Asks the running sluiced and prints its metrics exactly as GET /metrics serves them when
 MetricsAddress is set (text exposition format 0.0.4): sluice_info, uptime, meta
-connections, nodes, the mesh's counters, every data-plane worker's counters and drops by
-reason, and per peer whether it is reachable, its path MTU, whether packets to it are
-native and how they travel (sluice_peer_info{path=...}).
+connections, nodes, the mesh's counters, every data-plane worker's counters, drops by
+reason, io_uring, buffer and ring figures, and per peer whether it is reachable, its path
+MTU, whether packets to it are native, how they travel and are sealed
+(sluice_peer_info{path=...,cipher=...}), its key's age, its traffic counters, drops by
+reason and the age of its last datagram. The README lists every family.
 )",
             cmd_metrics},
     Command{"stats", "show traffic counters per peer, data-plane worker and meta connection",
@@ -148,6 +150,11 @@ Asks the running sluiced and prints, in sections:
   peer traffic:     per node: UDP datagrams and bytes in and out (relayed ones count for the
                     hop), native datagrams in/out, frames sent over TCP, drops by reason
   workers:          per sluice-dp worker: every counter, and drops by reason
+  worker rings and buffers:
+                    per worker: io_uring completions per batch, submissions, those forced by
+                    a full submission queue, the kernel's completion overflows; receive
+                    buffers free of all (and the fewest ever free), spare buffers free, and
+                    messages waiting in its event and injection rings
   meta connections: per connection: peer, address, status, bytes and requests by type
 
 Peer and worker counters live in sluice-dp's shared memory: they only grow, and they
