@@ -14,12 +14,15 @@ namespace {
 
 void usage(std::FILE* to) {
     fmt::print(to,
-               "Usage: sluice-dp --socket PATH [--logfile FILE | --syslog] [-d LEVEL]\n"
+               "Usage: sluice-dp --socket PATH [--logfile FILE | --syslog | --log-relay] [-d LEVEL]\n"
                "       sluice-dp --probe | --version\n"
                "  --socket PATH   where sluiced attaches (sluiced starts sluice-dp itself unless\n"
                "                  the configuration says DataPlane = external)\n"
                "  --logfile FILE  append the log to FILE (default: stderr)\n"
                "  --syslog        log to syslog\n"
+               "  --log-relay     \"level: message\" lines on stderr, for sluiced to log again\n"
+               "                  (it starts sluice-dp so); without it stderr lines are stamped,\n"
+               "                  or carry journald's <N> priority under systemd\n"
                "  -d LEVEL        tinc's debug level, 0..5\n"
                "  --probe         show which io_uring features this kernel offers the workers\n");
 }
@@ -64,6 +67,8 @@ int main(int argc, char** argv) {
             log_options.logfile = value("--logfile");
         } else if (arg == "--syslog") {
             log_options.syslog = true;
+        } else if (arg == "--log-relay") {
+            log_options.stderr_style = sluice::log::StderrStyle::relay;
         } else if (arg.starts_with("-d")) {
             const std::string level = arg.size() > 2 ? std::string(arg.substr(2)) : value("-d");
             log_options.debug_level = std::atoi(level.c_str());

@@ -58,6 +58,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(controlplane::DaemonOptions optio
     auto settings = make_settings(d->config_, options);
     if (!settings) return fail(settings.error());
     d->settings_ = std::move(*settings);
+    // First, before the data plane and the scripts log anything of their own.
+    log::info("sluiced {} ({}) starting, debug level {}", version, d->settings_.name, log::debug_level());
 
     auto key = keys::load_rsa_private_key(d->config_);
     if (!key) return fail(key.error());
@@ -153,7 +155,6 @@ Status Daemon::start_network() {
 }
 
 int Daemon::run() {
-    log::info("sluiced {} ({}) starting, debug level {}", version, settings_.name, log::debug_level());
     for (int signo : {SIGTERM, SIGINT}) {
         (void)loop_->on_signal(
             signo, [this, signo](int) { shutdown(signo == SIGTERM ? "Got TERM signal" : "Got INT signal"); });
@@ -256,15 +257,19 @@ mesh::ConnectionId Daemon::add_connection(io::Fd fd, const io::SocketAddress& pe
 }
 
 Result<session::PeerSettings> Daemon::peer_settings(const std::string& name) {
+    // Like tincd, the peer's host file (and the public key in it) is read for every
+    // connection: a node whose file was added or changed after start needs no reload.
+    if (auto fresh = reread_host(name); !fresh) return fail("Peer {}: {}", name, fresh.error().message);
     if (config_.host(name) == nullptr) return fail("Peer {} had unknown identity (no hosts/{})", name, name);
     auto cached = public_keys_.find(name);
     if (cached == public_keys_.end()) {
         auto key = keys::load_rsa_public_key(config_, name);
         if (!key) return fail("No public key for {}: {}", name, key.error().message);
-        cached = public_keys_.emplace(name, std::move(key->key)).first;
+        cached =
+            public_keys_.emplace(name, std::make_shared<const crypto::RsaKey>(std::move(key->key))).first;
     }
     session::PeerSettings ps;
-    ps.public_key = &cached->second;
+    ps.public_key = cached->second;
     const config::Config& host = *config_.host(name);
     if (auto w = host.get_int("Weight", -1, -1, 1 << 30); w && *w >= 0) ps.weight = *w;
     if (auto v = host.get_bool("IndirectData", false); v && *v) ps.extra_options |= protocol::option_indirect;
@@ -406,11 +411,20 @@ void Daemon::reap_closed() {
 
 // ---- outgoing connections ------------------------------------------------------------------
 
+Status Daemon::reread_host(const std::string& name) {
+    auto fresh = config::reread_host(config_, name);
+    public_keys_.erase(name);  // the key may live in the file, or in a PublicKeyFile it names
+    return fresh;
+}
+
 void Daemon::start_outgoing(const std::string& name) {
     Outgoing& o = outgoing_[name];
     o.name = name;
     o.candidates.clear();
     o.next_candidate = 0;
+    if (auto fresh = reread_host(name); !fresh)
+        log::error("ConnectTo {}: {} (connecting with the host file as last read)", name,
+                   fresh.error().message);
     for (const auto& pa : peer_addresses(config_, name)) {
         auto resolved = io::resolve(pa.host, pa.port, settings_.address_family);
         if (!resolved) {

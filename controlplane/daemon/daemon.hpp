@@ -113,6 +113,8 @@ private:
     // The age of the key packets to a node are sealed with, for stats and metrics.
     [[nodiscard]] PeerKeyLookup peer_key_lookup() const;
     [[nodiscard]] Result<session::PeerSettings> peer_settings(const std::string& name);
+    // hosts/NAME read again (config::reread_host), its cached public key dropped.
+    [[nodiscard]] Status reread_host(const std::string& name);
 
     // The service manager: what to show in `systemctl status`, and failures to tell it.
     [[nodiscard]] ServiceFacts service_facts() const;
@@ -128,7 +130,8 @@ private:
     config::ConfigDir config_;
     DaemonSettings settings_;
     std::optional<crypto::RsaKey> private_key_;
-    std::map<std::string, crypto::RsaKey, std::less<>> public_keys_;  // cache by node name
+    // By node name; dropped when its host file is read again (every new connection, reload).
+    std::map<std::string, std::shared_ptr<const crypto::RsaKey>, std::less<>> public_keys_;
     crypto::SystemRandom random_;
     std::unique_ptr<io::EventLoop> loop_;
     std::unique_ptr<io::ScriptRunner> scripts_;

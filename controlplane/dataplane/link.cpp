@@ -67,6 +67,8 @@ Status DataPlaneLink::connect_or_spawn() {
     if (!settings_.logfile.empty()) {
         request.argv.push_back("--logfile");
         request.argv.push_back(settings_.logfile);
+    } else {
+        request.argv.push_back("--log-relay");  // we log its lines again, with their severity
     }
     auto child = io::spawn_process(request);
     if (!child) return fail("starting the data plane: {}", child.error().message);
@@ -86,7 +88,10 @@ Status DataPlaneLink::connect_or_spawn() {
             relay_buffer_.append(chunk, static_cast<std::size_t>(n));
         }
         for (auto nl = relay_buffer_.find('\n'); nl != std::string::npos; nl = relay_buffer_.find('\n')) {
-            log::info("sluice-dp: {}", relay_buffer_.substr(0, nl));
+            // sluice-dp filtered by the debug level already: every line it wrote is logged.
+            const log::RelayedLine line =
+                log::parse_relayed_line(std::string_view(relay_buffer_).substr(0, nl));
+            spdlog::log(line.severity, "sluice-dp: {}", line.message);
             relay_buffer_.erase(0, nl + 1);
         }
     });

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -38,7 +39,9 @@ struct LocalIdentity {
 
 // What the local configuration says about a peer, looked up by name after its ID arrives.
 struct PeerSettings {
-    const crypto::RsaKey* public_key = nullptr;
+    // Shared: the daemon's cache may drop the key (a reload, a changed host file) while a
+    // connection that looked it up is still authenticating.
+    std::shared_ptr<const crypto::RsaKey> public_key;
     std::optional<int> weight;          // Weight from hosts/NAME overrides the RTT estimate
     std::uint32_t extra_options = 0;    // IndirectData/TCPOnly/... from hosts/NAME
     std::uint32_t cleared_options = 0;  // e.g. ClampMSS = no, PMTUDiscovery = no

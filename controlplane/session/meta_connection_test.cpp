@@ -13,6 +13,11 @@ using namespace sluice::session;
 namespace {
 
 // alpha's, beta's and a third node's key pairs.
+// A key the test owns, as PeerSettings holds it (no ownership taken).
+std::shared_ptr<const crypto::RsaKey> borrowed(const crypto::RsaKey& k) {
+    return std::shared_ptr<const crypto::RsaKey>(std::shared_ptr<const crypto::RsaKey>{}, &k);
+}
+
 const crypto::RsaKey& key(int which) {
     using sluice::testing::rsa_key;
     return which == 0 ? rsa_key<1024, 0>() : which == 1 ? rsa_key<1024, 1>() : rsa_key<1024, 2>();
@@ -35,7 +40,7 @@ struct Pair {
                             protocol::option_pmtu_discovery | protocol::option_clamp_mss},
               expected,
               [&beta_key_known_to_alpha](const std::string&) -> Result<PeerSettings> {
-                  return PeerSettings{&beta_key_known_to_alpha, std::nullopt, 0, 0};
+                  return PeerSettings{borrowed(beta_key_known_to_alpha), std::nullopt, 0, 0};
               },
               random_a, t0),
           server(
@@ -43,7 +48,7 @@ struct Pair {
               std::nullopt,
               [&alpha_key_known_to_beta](const std::string& name) -> Result<PeerSettings> {
                   if (name != "alpha") return fail("Peer {} had unknown identity", name);
-                  return PeerSettings{&alpha_key_known_to_beta, std::nullopt, 0, 0};
+                  return PeerSettings{borrowed(alpha_key_known_to_beta), std::nullopt, 0, 0};
               },
               random_b, t0) {}
 
@@ -188,7 +193,7 @@ TEST_CASE("before activation only the next handshake step is accepted") {
     MetaConnection server(
         Role::incoming, LocalIdentity{"beta", &key(1), "655", 32, 0}, std::nullopt,
         [](const std::string&) -> Result<PeerSettings> {
-            return PeerSettings{&key(0), std::nullopt, 0, 0};
+            return PeerSettings{borrowed(key(0)), std::nullopt, 0, 0};
         },
         random, TimePoint{});
     struct Row {
@@ -208,7 +213,7 @@ TEST_CASE("before activation only the next handshake step is accepted") {
         MetaConnection fresh(
             Role::incoming, LocalIdentity{"beta", &key(1), "655", 32, 0}, std::nullopt,
             [](const std::string&) -> Result<PeerSettings> {
-                return PeerSettings{&key(0), std::nullopt, 0, 0};
+                return PeerSettings{borrowed(key(0)), std::nullopt, 0, 0};
             },
             random, TimePoint{});
         std::vector<std::uint8_t> bytes(row.input.begin(), row.input.end());

@@ -251,4 +251,21 @@ Result<ConfigDir> load_config_dir(std::string_view directory, const ConfigIo& io
     return out;
 }
 
+Status reread_host(ConfigDir& dir, std::string_view node, const ConfigIo& io) {
+    if (node == dir.name) return {};
+    if (!text::is_valid_node_name(node)) return fail("invalid node name \"{}\"", node);
+    const std::string label = "hosts/" + std::string(node);
+    auto entries = read_entries(io, dir.directory, label);
+    if (!entries) return fail("{}", diagnostic_from(Severity::error, label, entries.error()).to_string());
+    if (!*entries) {
+        if (auto it = dir.hosts.find(node); it != dir.hosts.end()) dir.hosts.erase(it);
+        return {};
+    }
+    Config fresh(std::move(**entries));
+    for (const Diagnostic& d : validate(fresh, Scope::host))
+        if (d.severity == Severity::error) return fail("{}", d.to_string());
+    dir.hosts.insert_or_assign(std::string(node), std::move(fresh));
+    return {};
+}
+
 }  // namespace sluice::config

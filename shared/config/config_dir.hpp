@@ -60,6 +60,14 @@ struct ConfigDir {
 // connects to that node.
 [[nodiscard]] Result<ConfigDir> load_config_dir(std::string_view directory, const ConfigIo& io = system_io());
 
+// Reads another node's hosts/NODE again, as tincd does for every meta connection: a host
+// file added or changed since the directory was loaded counts from the next connection with
+// that node, without a reload. A file that is gone makes the node unknown again (removed
+// from `hosts`). Fails, naming file:line, when the file cannot be read or parsed or has an
+// error tinc would refuse (its warnings are logged by the loader only); `dir` is then left
+// as it was. This node's own file is never reread here (it is part of the server config).
+[[nodiscard]] Status reread_host(ConfigDir& dir, std::string_view node, const ConfigIo& io = system_io());
+
 // tinc's Name expansion. "$HOST" takes the environment variable HOST, else the host name
 // (cut to 31 bytes, as tinc's buffer does); "$VAR" takes the environment variable VAR. In
 // an expanded name every byte that is not an ASCII letter or digit becomes '_'. Errors

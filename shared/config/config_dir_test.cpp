@@ -189,6 +189,45 @@ TEST_CASE("load_config_dir merges the own host file and reads every peer") {
                                   });
 }
 
+TEST_CASE("reread_host picks up a host file added, changed or removed since loading, as tincd does") {
+    FakeIo io = minimal();
+    auto loaded = load_config_dir(dir, io);
+    REQUIRE(loaded);
+    REQUIRE(loaded->host("gamma") == nullptr);
+
+    io.files[at("hosts/gamma")] = "Address = 198.18.0.3\nSubnet = 198.19.3.0/24\n";
+    REQUIRE(reread_host(*loaded, "gamma", io));
+    REQUIRE(loaded->host("gamma") != nullptr);
+    CHECK(loaded->host("gamma")->first("Address")->value == "198.18.0.3");
+
+    io.files[at("hosts/beta")] = "Address = 198.18.0.22 655\n";
+    REQUIRE(reread_host(*loaded, "beta", io));
+    CHECK(loaded->host("beta")->first("Address")->value == "198.18.0.22 655");
+
+    SECTION("an error in the file refuses it, naming file and line, and keeps what was loaded") {
+        io.files[at("hosts/beta")] = "Address = 198.18.0.2\nSubnet = 198.19.2.1/24\n";
+        auto r = reread_host(*loaded, "beta", io);
+        REQUIRE_FALSE(r);
+        CHECK_THAT(r.error().message, Catch::StartsWith("hosts/beta:2: invalid Subnet"));
+        CHECK(loaded->host("beta")->first("Address")->value == "198.18.0.22 655");
+        io.files[at("hosts/beta")] = "Port\n";
+        auto parse = reread_host(*loaded, "beta", io);
+        REQUIRE_FALSE(parse);
+        CHECK_THAT(parse.error().message, Catch::StartsWith("hosts/beta:1:"));
+    }
+    SECTION("a file that is gone makes the node unknown") {
+        io.files.erase(at("hosts/gamma"));
+        REQUIRE(reread_host(*loaded, "gamma", io));
+        CHECK(loaded->host("gamma") == nullptr);
+    }
+    SECTION("names that are no node names, and this node, are not read") {
+        CHECK_FALSE(reread_host(*loaded, "../tinc.conf", io));
+        io.files[at("hosts/alpha")] = "Port = 1\n";
+        REQUIRE(reread_host(*loaded, "alpha", io));
+        CHECK(loaded->host("alpha")->first("Port")->value == "655");
+    }
+}
+
 TEST_CASE("load_config_dir diagnostics for other nodes' files") {
     FakeIo io = minimal();
     io.files[at("tinc.conf")] = "Name = alpha\nConnectTo = beta\nConnectTo = delta\nConnectTo = alpha\n";

@@ -26,12 +26,30 @@ enum class Level : int {
     scary = 10,  // secrets in clear: never in production
 };
 
+// How a line written to stderr looks.
+enum class StderrStyle {
+    automatic,  // journal when stderr is systemd-journald's stream ($JOURNAL_STREAM), else plain
+    plain,      // "2026-11-26 01:02:03.456 sluiced[123] info: message", for a terminal or a file
+    journal,    // "<6>info: message": journald stamps time and pid itself and takes <N> as the priority
+    relay,      // "info: message", for a parent that logs the line again (sluice-dp under sluiced)
+};
+
 struct Options {
     int debug_level = 0;
     std::string logfile;  // empty: stderr, or syslog when `syslog` is set
     bool syslog = false;  // a detached daemon without --logfile logs to syslog, like tincd
     std::string name = "sluice";
+    StderrStyle stderr_style = StderrStyle::automatic;
 };
+
+// A line a child wrote in StderrStyle::relay, split into its severity and message; a line
+// without a known severity is a warning with the whole line as its message (a child's words
+// before its log was set up).
+struct RelayedLine {
+    spdlog::level::level_enum severity;
+    std::string_view message;
+};
+[[nodiscard]] RelayedLine parse_relayed_line(std::string_view line);
 
 // Installs the default logger. Safe to call again (SIGHUP reopens the log file).
 void init(const Options& options);

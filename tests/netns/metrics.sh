@@ -3,7 +3,8 @@
 # (MetricsAddress). promtool must accept what it serves and what `sluicectl metrics` prints;
 # after a ping the counters must show it. Requests other than GET /metrics get 404, 405 or
 # 400, and a client that sends nothing is closed at the read timeout. beta first tries a
-# MetricsAddress whose port is taken: a start-up error that names the address.
+# MetricsAddress whose port is taken: a start-up error that names the address. alpha gets
+# beta's host file only after it started, and must take beta's connection all the same.
 #
 #          hub (bridge)
 #       +---------------+
@@ -61,7 +62,11 @@ grep -q "MetricsAddress = 127.0.0.1:$PORT: bind 127.0.0.1 port $PORT: Address al
 log "ok: $(grep -h MetricsAddress "$TMP/beta-refused.err" "$TMP/beta-refused.log" | tail -n 1)"
 sed -i '/^MetricsAddress/d' "$TMP/beta/tinc.conf"
 
+# alpha starts without beta's host file, which arrives afterwards: like tincd, alpha reads it
+# when beta connects, with no reload.
+mv "$TMP/alpha/hosts/beta" "$TMP/hosts-beta.later"
 start alpha
+mv "$TMP/hosts-beta.later" "$TMP/alpha/hosts/beta"
 start beta
 wait_for 20 "alpha sees beta" sees_reachable alpha beta
 wait_for 20 "ping alpha -> beta" in_ns alpha ping -c1 -W1 198.19.0.2

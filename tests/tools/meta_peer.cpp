@@ -164,17 +164,12 @@ int run(const Options& o) {
     auto own_port = dir->server.get_string("Port", "655");
     if (!own_port) return failure("{}", own_port.error().message);
 
-    std::map<std::string, crypto::RsaKey> public_keys;  // a map: PeerSettings points into it
     session::PeerLookup lookup = [&](const std::string& name) -> Result<session::PeerSettings> {
         if (dir->host(name) == nullptr) return fail("no hosts/{} in {}", name, o.confdir);
-        auto it = public_keys.find(name);
-        if (it == public_keys.end()) {
-            auto key = keys::load_rsa_public_key(*dir, name);
-            if (!key) return fail("no public key for {}: {}", name, key.error().message);
-            it = public_keys.emplace(name, std::move(key->key)).first;
-        }
+        auto key = keys::load_rsa_public_key(*dir, name);
+        if (!key) return fail("no public key for {}: {}", name, key.error().message);
         session::PeerSettings settings;
-        settings.public_key = &it->second;
+        settings.public_key = std::make_shared<const crypto::RsaKey>(std::move(key->key));
         return settings;
     };
     const session::LocalIdentity identity{o.name.value_or(dir->name), &private_key->key, *own_port, 32,
