@@ -62,6 +62,7 @@ Result<UringFeatures> probe_uring() {
         f.sendmsg = io_uring_opcode_supported(p, IORING_OP_SENDMSG) != 0;
         f.read = io_uring_opcode_supported(p, IORING_OP_READ) != 0;
         f.write = io_uring_opcode_supported(p, IORING_OP_WRITE) != 0;
+        f.read_multishot = io_uring_opcode_supported(p, 49) != 0;  // IORING_OP_READ_MULTISHOT
         io_uring_free_probe(p);
     }
     return f;
@@ -71,9 +72,10 @@ std::string describe(const UringFeatures& f) {
     auto yn = [](bool b) { return b ? "yes" : "no"; };
     std::string s = fmt::format(
         "io_uring: single_issuer+defer_taskrun={} coop_taskrun={} provided_buffer_ring={} "
-        "recvmsg={} sendmsg={} read={} write={}",
+        "recvmsg={} sendmsg={} read={} write={} read_multishot={}",
         yn(f.single_issuer_defer_taskrun), yn(f.coop_taskrun), yn(f.provided_buffer_ring), yn(f.recvmsg),
-        yn(f.sendmsg), yn(f.read), yn(f.write));
+        yn(f.sendmsg), yn(f.read), yn(f.write), yn(f.read_multishot));
+    if (!f.read_multishot) s += " (TUN frames by plain reads: multishot read needs Linux 6.7)";
     if (!f.fallback_reason.empty()) s += fmt::format(" (fallback: {})", f.fallback_reason);
     return s;
 }

@@ -17,6 +17,7 @@ struct UringFeatures {
     bool sendmsg = false;
     bool read = false;
     bool write = false;
+    bool read_multishot = false;  // IORING_OP_READ_MULTISHOT (6.7): the workers' TUN read
     std::string fallback_reason;  // empty when the preferred setup works
 };
 

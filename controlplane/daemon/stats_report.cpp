@@ -89,6 +89,7 @@ std::vector<WorkerStats> worker_stats(const abi::Region& region) {
             {"tun_reads", load(c.tun_reads)},
             {"spare_buffers", load(c.spare_buffers)},
             {"spare_buffers_free", load(c.spare_buffers_free)},
+            {"tun_rearms", load(c.tun_rearms)},
         };
         const RingFill events = ring_fill(region.event_ring(w));
         const RingFill injections = ring_fill(region.injection_ring(w));

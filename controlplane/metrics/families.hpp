@@ -28,7 +28,7 @@ struct WorkerCounterRow {
     MetricType type = MetricType::counter;
 };
 
-inline constexpr std::array<WorkerCounterRow, 24> worker_counter_rows{{
+inline constexpr std::array<WorkerCounterRow, 25> worker_counter_rows{{
     {"sluice_worker_rx_packets_total", "UDP datagrams the worker received from peers.",
      &abi::WorkerCounters::rx_packets},
     {"sluice_worker_rx_bytes_total", "Bytes of UDP datagrams the worker received from peers.",
@@ -69,14 +69,16 @@ inline constexpr std::array<WorkerCounterRow, 24> worker_counter_rows{{
     {"sluice_worker_cq_overflow_total",
      "Completions the kernel had no room for in the worker's completion queue.",
      &abi::WorkerCounters::cq_overflow},
+    {"sluice_worker_tun_rearms_total", "Times the worker armed its multishot TUN read again after it ended.",
+     &abi::WorkerCounters::tun_rearms},
     {"sluice_worker_recv_buffers", "Receive buffers the worker owns.", &abi::WorkerCounters::recv_buffers,
      MetricType::gauge},
     {"sluice_worker_recv_buffers_free", "Receive buffers ready for a datagram now.",
      &abi::WorkerCounters::recv_buffers_free, MetricType::gauge},
     {"sluice_worker_recv_buffers_lowest", "The fewest receive buffers ready since the worker started.",
      &abi::WorkerCounters::recv_buffers_lowest, MetricType::gauge},
-    {"sluice_worker_tun_reads", "TUN reads the worker keeps in flight.", &abi::WorkerCounters::tun_reads,
-     MetricType::gauge},
+    {"sluice_worker_tun_reads", "TUN reads the worker keeps in flight (1: one multishot read).",
+     &abi::WorkerCounters::tun_reads, MetricType::gauge},
     {"sluice_worker_spare_buffers", "Buffers the worker keeps for injected frames, probes and keepalives.",
      &abi::WorkerCounters::spare_buffers, MetricType::gauge},
     {"sluice_worker_spare_buffers_free", "Of the spare buffers, those free now.",

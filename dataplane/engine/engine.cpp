@@ -79,8 +79,8 @@ Result<std::unique_ptr<Engine>> Engine::start(abi::Region& region, int doorbell_
                 promise->set_value(fail(worker.error()));
                 return;
             }
-            log::at(log::Level::connections, "worker {}: CPU {}, io_uring {}", s.index, s.cpu,
-                    report.ring_setup);
+            log::at(log::Level::connections, "worker {}: CPU {}, io_uring {}, TUN: {}", s.index, s.cpu,
+                    report.ring_setup, report.tun_reads);
             promise->set_value(Status{});
             (*worker)->run();
         });

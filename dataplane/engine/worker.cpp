@@ -1,11 +1,13 @@
 #include "dataplane/engine/worker.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
+#include <string_view>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <vector>
@@ -25,15 +27,34 @@ namespace {
 // Room for a 64 KiB super-frame plus headroom in front and CBC padding + MAC (or an AEAD tag)
 // and an ICMP reply behind it.
 constexpr std::size_t kBufferSize = 65536 + 4096;
+// What a TUN read may fill: the buffer after the headroom, leaving room behind for padding, a
+// MAC or tag, and an ICMP reply.
+constexpr unsigned kTunReadLength = static_cast<unsigned>(kBufferSize - kHeadroom - 1024);
 constexpr std::uint32_t kRecvBuffers = 256;  // provided-buffer ring for UDP receives
-constexpr std::uint32_t kTunReads = 64;      // TUN reads kept in flight
+constexpr std::uint32_t kTunBuffers = 64;    // provided-buffer ring for the TUN read (or plain reads)
 constexpr std::uint32_t kFreeBuffers = 64;   // for injected frames
-constexpr std::uint32_t kBuffers = kRecvBuffers + kTunReads + kFreeBuffers;
+constexpr std::uint32_t kBuffers = kRecvBuffers + kTunBuffers + kFreeBuffers;
 constexpr unsigned kRingEntries = 1024;
-constexpr std::uint16_t kBufferGroup = 1;
+constexpr std::uint16_t kBufferGroup = 1;     // UDP receives
+constexpr std::uint16_t kTunBufferGroup = 2;  // the multishot TUN read
+// Without multishot reads, this many plain reads wait on the TUN queue. Every one of them is
+// woken by each arriving frame (io_uring polls them non-exclusively), so a few, not 64.
+constexpr std::uint32_t kPlainTunReads = 8;
 
-enum class Op : std::uint8_t { tun_read = 1, udp_recv, udp_send, tun_write, wake_read, probe_timer };
-enum class Home : std::uint8_t { recv_ring, tun_read, free_list };
+// IORING_OP_READ_MULTISHOT (Linux 6.7): one read that stays armed and takes a provided buffer
+// per frame. Its number in the kernel's enum io_uring_op; liburing 2.3's header predates it.
+constexpr std::uint8_t kOpReadMultishot = 49;
+
+enum class Op : std::uint8_t {
+    tun_read = 1,
+    udp_recv,
+    udp_send,
+    tun_write,
+    wake_read,
+    probe_timer,
+    tun_multishot
+};
+enum class Home : std::uint8_t { recv_ring, tun_read, tun_ring, free_list };
 
 constexpr std::uint64_t user_data(Op op, std::uint32_t buffer) noexcept {
     return (std::uint64_t{static_cast<std::uint8_t>(op)} << 32) | buffer;
@@ -130,6 +151,10 @@ struct Worker::Impl {
     std::uint8_t* pool = nullptr;
     io_uring_buf_ring* buf_ring = nullptr;
     std::size_t buf_ring_bytes = 0;
+    io_uring_buf_ring* tun_buf_ring = nullptr;  // multishot TUN read only
+    std::size_t tun_buf_ring_bytes = 0;
+    bool tun_multishot = false;
+    bool tun_armed = false;  // the multishot TUN read is in flight
     std::vector<Home> home = std::vector<Home>(kBuffers, Home::free_list);
     std::vector<SendMeta> sends = std::vector<SendMeta>(kBuffers);
     std::vector<std::uint32_t> free_list;
@@ -137,6 +162,7 @@ struct Worker::Impl {
     std::uint64_t wake_value = 0;
     bool recv_armed = false;
     bool recv_armed_before = false;
+    bool tun_armed_before = false;
     std::uint32_t recv_free = 0;    // buffers in the provided ring now
     std::uint32_t recv_lowest = 0;  // the fewest there ever were
     __kernel_timespec probe_interval{1, 0};
@@ -157,6 +183,7 @@ struct Worker::Impl {
     ~Impl() {
         if (ring_ready) io_uring_queue_exit(&ring);
         if (buf_ring != nullptr) ::munmap(buf_ring, buf_ring_bytes);
+        if (tun_buf_ring != nullptr) ::munmap(tun_buf_ring, tun_buf_ring_bytes);
         if (pool != nullptr) ::munmap(pool, kBuffers * kBufferSize);
     }
 
@@ -195,11 +222,30 @@ struct Worker::Impl {
         c.spare_buffers_free.store(free_list.size(), std::memory_order_relaxed);
     }
 
+    // A TUN buffer is provided from kHeadroom on, as a plain read fills it: the tunnel headers
+    // are then written in front of the frame without moving it.
+    void give_to_tun_ring(std::uint32_t b) noexcept {
+        io_uring_buf_ring_add(tun_buf_ring, buffer(b) + kHeadroom, kTunReadLength,
+                              static_cast<unsigned short>(b), io_uring_buf_ring_mask(kTunBuffers), 0);
+        io_uring_buf_ring_advance(tun_buf_ring, 1);
+    }
+
+    void arm_tun_multishot() noexcept {
+        io_uring_sqe* s = sqe();
+        if (s == nullptr) return;
+        if (tun_armed_before) abi::add_owned(counters().tun_rearms, 1);
+        tun_armed_before = true;
+        io_uring_prep_rw(kOpReadMultishot, s, kTunSlot, nullptr, 0, 0);
+        s->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
+        s->buf_group = kTunBufferGroup;
+        io_uring_sqe_set_data64(s, user_data(Op::tun_multishot, 0));
+        tun_armed = true;
+    }
+
     void arm_tun_read(std::uint32_t b) noexcept {
         io_uring_sqe* s = sqe();
         if (s == nullptr) return;
-        io_uring_prep_read(s, kTunSlot, buffer(b) + kHeadroom,
-                           static_cast<unsigned>(kBufferSize - kHeadroom - 1024), 0);
+        io_uring_prep_read(s, kTunSlot, buffer(b) + kHeadroom, kTunReadLength, 0);
         s->flags |= IOSQE_FIXED_FILE;
         io_uring_sqe_set_data64(s, user_data(Op::tun_read, b));
     }
@@ -294,6 +340,9 @@ struct Worker::Impl {
             case Home::tun_read:
                 arm_tun_read(b);
                 break;
+            case Home::tun_ring:
+                give_to_tun_ring(b);
+                break;
             case Home::free_list:
                 free_list.push_back(b);
                 break;
@@ -386,6 +435,16 @@ struct Worker::Impl {
         carry_out(b, pipeline->from_udp(span_of(b), offset, length, source));
     }
 
+    void on_tun_multishot(const io_uring_cqe* cqe) noexcept {
+        if ((cqe->flags & IORING_CQE_F_MORE) == 0) tun_armed = false;          // armed again after the batch
+        if (cqe->res <= 0 || (cqe->flags & IORING_CQE_F_BUFFER) == 0) return;  // -ENOBUFS: all buffers busy
+        const auto b = static_cast<std::uint32_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+        if (b < kRecvBuffers || b >= kRecvBuffers + kTunBuffers) return;
+        abi::add_owned(counters().tun_rx_packets, 1);
+        abi::add_owned(counters().tun_rx_bytes, static_cast<std::uint64_t>(cqe->res));
+        carry_out(b, pipeline->from_tun(span_of(b), kHeadroom, static_cast<std::uint32_t>(cqe->res)));
+    }
+
     void on_tun_read(std::uint32_t b, int res) noexcept {
         if (res <= 0) {
             // -EINTR/-EAGAIN or a device being torn down: try again, unless stopping.
@@ -464,6 +523,9 @@ struct Worker::Impl {
                     case Op::tun_read:
                         on_tun_read(b, cqe->res);
                         break;
+                    case Op::tun_multishot:
+                        on_tun_multishot(cqe);
+                        break;
                     case Op::udp_recv:
                         on_udp_recv(cqe);
                         break;
@@ -494,6 +556,7 @@ struct Worker::Impl {
             io_uring_cq_advance(&ring, seen);
             drain_injections();
             if (!recv_armed) arm_recv();
+            if (tun_multishot && !tun_armed && !stop.load(std::memory_order_relaxed)) arm_tun_multishot();
             if (seen != 0) {
                 abi::add_owned(counters().batches, 1);
                 abi::add_owned(counters().completions, seen);
@@ -597,16 +660,57 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerSetup& setup, WorkerR
     w.reader =
         std::make_unique<snapshot::Reader>(setup.region->header().published, w.record->quiescent_generation);
 
-    for (std::uint32_t b = kRecvBuffers; b < kRecvBuffers + kTunReads; ++b) {
-        w.home[b] = Home::tun_read;
-        w.arm_tun_read(b);
+    // TUN frames: one multishot read on a provided-buffer ring of its own where the kernel has
+    // it (6.7), else a few plain reads, each with its buffer.
+    std::uint32_t tun_reads = kPlainTunReads;
+    if (io_uring_probe* probe = io_uring_get_probe_ring(&w.ring)) {
+        w.tun_multishot = io_uring_opcode_supported(probe, kOpReadMultishot) != 0;
+        io_uring_free_probe(probe);
     }
-    for (std::uint32_t b = kRecvBuffers + kTunReads; b < kBuffers; ++b) w.free_list.push_back(b);
-    w.free_list.reserve(kFreeBuffers);
+    // For the tests (and a comparison): the plain reads on a kernel that has the multishot one.
+    const char* forced = std::getenv("SLUICE_DP_TUN_READS");
+    const bool plain_forced = forced != nullptr && std::string_view(forced) == "plain";
+    if (plain_forced) w.tun_multishot = false;
+    if (w.tun_multishot) {
+        w.tun_buf_ring_bytes = kTunBuffers * sizeof(io_uring_buf);
+        void* tr =
+            ::mmap(nullptr, w.tun_buf_ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (tr == MAP_FAILED) return fail("{}: TUN buffer ring: {}", who, std::strerror(errno));
+        w.tun_buf_ring = static_cast<io_uring_buf_ring*>(tr);
+        io_uring_buf_reg tun_reg{};
+        tun_reg.ring_addr = reinterpret_cast<std::uint64_t>(tr);
+        tun_reg.ring_entries = kTunBuffers;
+        tun_reg.bgid = kTunBufferGroup;
+        if (r = io_uring_register_buf_ring(&w.ring, &tun_reg, 0); r < 0)
+            return fail("{}: io_uring_register_buf_ring (TUN): {}", who, std::strerror(-r));
+        io_uring_buf_ring_init(w.tun_buf_ring);
+        for (std::uint32_t b = kRecvBuffers; b < kRecvBuffers + kTunBuffers; ++b) {
+            w.home[b] = Home::tun_ring;
+            w.give_to_tun_ring(b);
+        }
+        tun_reads = 1;
+        w.arm_tun_multishot();
+        report.tun_reads = fmt::format("one multishot read, {} buffers", kTunBuffers);
+    } else {
+        for (std::uint32_t b = kRecvBuffers; b < kRecvBuffers + kTunBuffers; ++b) {
+            if (b < kRecvBuffers + kPlainTunReads) {
+                w.home[b] = Home::tun_read;
+                w.arm_tun_read(b);
+            } else {
+                w.home[b] = Home::free_list;
+                w.free_list.push_back(b);
+            }
+        }
+        report.tun_reads = fmt::format("{} plain reads ({})", kPlainTunReads,
+                                       plain_forced ? "SLUICE_DP_TUN_READS=plain"
+                                                    : "this kernel has no multishot read, which needs 6.7");
+    }
+    for (std::uint32_t b = kRecvBuffers + kTunBuffers; b < kBuffers; ++b) w.free_list.push_back(b);
+    w.free_list.reserve(kFreeBuffers + kTunBuffers);
     abi::WorkerCounters& c = w.counters();
     c.recv_buffers.store(kRecvBuffers, std::memory_order_relaxed);
-    c.tun_reads.store(kTunReads, std::memory_order_relaxed);
-    c.spare_buffers.store(kFreeBuffers, std::memory_order_relaxed);
+    c.tun_reads.store(tun_reads, std::memory_order_relaxed);
+    c.spare_buffers.store(w.free_list.size(), std::memory_order_relaxed);
     w.store_gauges();
     w.arm_recv();
     w.arm_wake();

@@ -7,9 +7,13 @@
 // everything in one io_uring_enter. When nothing is ready the worker goes offline for the
 // snapshot publisher and blocks in the kernel until a completion or its wake eventfd arrives.
 //
+// TUN frames come from one multishot read on a provided-buffer ring of its own (Linux 6.7;
+// else a few plain reads): with many plain reads in flight every frame would wake them all.
+//
 // Buffers come from one pool per worker, each large enough for a 64 KiB super-frame with
 // headroom and tailroom. A buffer has a home it returns to when its last operation completes:
-// the provided-buffer ring (UDP receives), a TUN read slot, or the free list (injections).
+// the UDP provided-buffer ring, the TUN one (or a plain TUN read slot), or the free list
+// (injections, probes, keepalives).
 #pragma once
 
 #include <atomic>
@@ -42,6 +46,7 @@ struct WorkerSetup {
 // Why the ring was set up the way it was, for the start-up log.
 struct WorkerReport {
     std::string ring_setup;
+    std::string tun_reads;  // how frames are read from the TUN queue
 };
 
 class Worker {

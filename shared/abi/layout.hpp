@@ -243,9 +243,10 @@ struct alignas(kCacheLine) WorkerCounters {
     std::atomic<std::uint64_t> recv_buffers;         // receive buffers the worker owns
     std::atomic<std::uint64_t> recv_buffers_free;    // of them, in the provided ring ready for a datagram
     std::atomic<std::uint64_t> recv_buffers_lowest;  // the fewest free ever seen (a full ring: 0 left)
-    std::atomic<std::uint64_t> tun_reads;            // TUN reads the worker keeps in flight
+    std::atomic<std::uint64_t> tun_reads;            // TUN reads in flight (1: one multishot read)
     std::atomic<std::uint64_t> spare_buffers;        // buffers for injected frames and probes
     std::atomic<std::uint64_t> spare_buffers_free;
+    std::atomic<std::uint64_t> tun_rearms;  // counter: the multishot TUN read armed again after it ended
 
     [[nodiscard]] std::atomic<std::uint64_t>& drop(DropReason reason) noexcept {
         return drops[static_cast<std::size_t>(reason)];
@@ -433,6 +434,7 @@ static_assert(offsetof(WorkerCounters, recv_buffers_lowest) == 280);
 static_assert(offsetof(WorkerCounters, tun_reads) == 288);
 static_assert(offsetof(WorkerCounters, spare_buffers) == 296);
 static_assert(offsetof(WorkerCounters, spare_buffers_free) == 304);
+static_assert(offsetof(WorkerCounters, tun_rearms) == 312);
 
 static_assert(kIsSharedAbiType<WorkerRecord> && sizeof(WorkerRecord) == 384 && alignof(WorkerRecord) == 64);
 static_assert(offsetof(WorkerRecord, quiescent_generation) == 0);
