@@ -1047,7 +1047,7 @@ print(f"Results: {output}")
 
 def ratio(r, key):
     v = r["ratio_to_baseline"][key]
-    return "NaN" if v is None else "%.3f" % v
+    return "NaN" if v is None else "%.2f" % v
 with open(chart_data, "w") as f:
     for r in results:
         f.write('"%s" %s\n' % (r["label"], " ".join(ratio(r, k) for _, k, _, _ in cols)))

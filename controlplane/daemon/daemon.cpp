@@ -521,8 +521,7 @@ void Daemon::run_script(const std::string& name, std::vector<std::pair<std::stri
     e["DEVICE"] = data_plane_ ? "/dev/net/tun" : "";
     e["INTERFACE"] = interface;
     if (sync) {
-        auto result = scripts_->run_sync(name, std::move(e));
-        if (!result.ok()) log::warn("{}", result.message);
+        (void)scripts_->run_sync(name, std::move(e));  // a failure is logged there, once
     } else {
         scripts_->run_async(name, std::move(e));
     }

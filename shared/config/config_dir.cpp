@@ -140,6 +140,12 @@ void check_connect_to(ConfigDir& out) {
                 Diagnostic{Severity::warning, e->location(),
                            fmt::format("ConnectTo {}: there is no hosts/{} file to connect with",
                                        text::quote(e->value), e->value)});
+        } else if (out.host(e->value)->first("Address") == nullptr) {
+            // tincd tries again and again, logging that it has no address; say it up front.
+            out.diagnostics.push_back(
+                Diagnostic{Severity::warning, e->location(),
+                           fmt::format("ConnectTo {}: hosts/{} has no Address to connect to",
+                                       text::quote(e->value), e->value)});
         }
     }
 }

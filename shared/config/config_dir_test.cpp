@@ -142,7 +142,7 @@ TEST_CASE("load_config_dir merges the own host file and reads every peer") {
     io.files[at("tinc.conf")] = "Name = alpha\nConnectTo = beta\nConnectTo = gamma\nPort = 700\n";
     io.files[at("conf.d/10-mode.conf")] = "Mode = switch\n";
     io.files[at("conf.d/README")] = "Mode = hub\n";  // not *.conf: tinc skips it
-    io.files[at("hosts/gamma")] = "Subnet = 2001:db8:3::/48\n";
+    io.files[at("hosts/gamma")] = "Address = 198.18.0.3\nSubnet = 2001:db8:3::/48\n";
     io.files[at("hosts/beta-up")] = "#!/bin/sh\n";
     io.files[at("hosts/beta~")] = "Subnet = 198.19.99.0/24\n";
     io.files[at("hosts/README.txt")] = "not a host\n";
@@ -230,7 +230,9 @@ TEST_CASE("reread_host picks up a host file added, changed or removed since load
 
 TEST_CASE("load_config_dir diagnostics for other nodes' files") {
     FakeIo io = minimal();
-    io.files[at("tinc.conf")] = "Name = alpha\nConnectTo = beta\nConnectTo = delta\nConnectTo = alpha\n";
+    io.files[at("tinc.conf")] =
+        "Name = alpha\nConnectTo = beta\nConnectTo = delta\nConnectTo = alpha\nConnectTo = zeta\n";
+    io.files[at("hosts/zeta")] = "Subnet = 198.19.6.0/24\n";
     io.files[at("hosts/beta")] = "Address = 198.18.0.2 655\nMode = switch\nSubnet = 198.19.2.1/24\n";
     io.files[at("hosts/gamma")] = "Subnet = 198.19.3.0/24\nPort\n";
     io.files[at("hosts/eps")] = "Subnet = 198.19.5.0/24\n";
@@ -238,7 +240,7 @@ TEST_CASE("load_config_dir diagnostics for other nodes' files") {
 
     auto loaded = load_config_dir(dir, io);
     REQUIRE(loaded);
-    CHECK(loaded->hosts.size() == 2);  // alpha and beta; gamma and eps could not be read
+    CHECK(loaded->hosts.size() == 3);  // alpha, beta and zeta; gamma and eps could not be read
     CHECK(
         lines(loaded->diagnostics) ==
         std::vector<std::string>{
@@ -248,6 +250,7 @@ TEST_CASE("load_config_dir diagnostics for other nodes' files") {
             "hosts/beta:3: invalid Subnet \"198.19.2.1/24\": network address and prefix length do not match",
             "tinc.conf:3: ConnectTo \"delta\": there is no hosts/delta file to connect with",
             "tinc.conf:4: ConnectTo names this node itself",
+            "tinc.conf:5: ConnectTo \"zeta\": hosts/zeta has no Address to connect to",
         });
     CHECK(has_errors(loaded->diagnostics));
 }
