@@ -155,10 +155,14 @@ Status Daemon::start_network() {
 }
 
 int Daemon::run() {
-    for (int signo : {SIGTERM, SIGINT}) {
-        (void)loop_->on_signal(
-            signo, [this, signo](int) { shutdown(signo == SIGTERM ? "Got TERM signal" : "Got INT signal"); });
+    // tincd 1.0.36's signals: TERM and QUIT stop, INT toggles debug level 5, HUP reloads,
+    // ALRM retries the outgoing connections.
+    for (int signo : {SIGTERM, SIGQUIT}) {
+        (void)loop_->on_signal(signo, [this, signo](int) {
+            shutdown(signo == SIGTERM ? "Got TERM signal" : "Got QUIT signal");
+        });
     }
+    (void)loop_->on_signal(SIGINT, [this](int) { toggle_debug_level(); });
     (void)loop_->on_signal(SIGHUP, [this](int) { reload(); });
     (void)loop_->on_signal(SIGALRM, [this](int) {
         log::at(Level::connections, "Got ALRM signal: retrying outgoing connections now");
@@ -510,6 +514,18 @@ void Daemon::tick() {
         if (c->stream->output_stalled_for(now) >= settings_.ping_timeout && c->meta->active())
             stalled.push_back(id);
     for (auto id : stalled) close_connection(id, "could not flush output for PingTimeout");
+}
+
+void Daemon::toggle_debug_level() {
+    if (saved_debug_level_) {
+        log::info("Got INT signal: back to debug level {}", *saved_debug_level_);
+        log::set_debug_level(*saved_debug_level_);
+        saved_debug_level_.reset();
+    } else {
+        saved_debug_level_ = log::debug_level();
+        log::set_debug_level(5);
+        log::info("Got INT signal: debug level 5 until the next INT, then back to {}", *saved_debug_level_);
+    }
 }
 
 void Daemon::run_script(const std::string& name, std::vector<std::pair<std::string, std::string>> env,

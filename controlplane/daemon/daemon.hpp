@@ -115,6 +115,9 @@ private:
     [[nodiscard]] Result<session::PeerSettings> peer_settings(const std::string& name);
     // hosts/NAME read again (config::reread_host), its cached public key dropped.
     [[nodiscard]] Status reread_host(const std::string& name);
+    // SIGINT, as in tincd: debug level 5, or back to the level before.
+    void toggle_debug_level();
+    std::optional<int> saved_debug_level_;
 
     // The service manager: what to show in `systemctl status`, and failures to tell it.
     [[nodiscard]] ServiceFacts service_facts() const;

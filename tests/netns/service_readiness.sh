@@ -10,6 +10,7 @@
 # - neither tinc-up nor sluice-dp inherits NOTIFY_SOCKET;
 # - SIGHUP: RELOADING=1 with a MONOTONIC_USEC taken after the signal, then READY=1; a
 #   refused reload says so in STATUS;
+# - SIGINT toggles debug level 5 (tincd's signal), sluiced runs on;
 # - SIGTERM: STOPPING=1, and sluiced exits 0.
 #
 # Usage: service_readiness.sh SLUICECTL SLUICED
@@ -105,6 +106,15 @@ kill -HUP "$sluiced"
 wait_for 10 "READY=1 after the repaired reload" bash -c "(( \$(grep -c 'READY=1' '$messages') > $readies ))"
 ! grep "READY=1" "$messages" | tail -n 1 | grep -q "reload refused" || die "the refusal outlived a good reload"
 log "ok: a refused reload shows in STATUS until a good one"
+
+log "--- SIGINT toggles debug level 5, as in tincd"
+kill -INT "$sluiced"
+wait_for 10 "debug level 5" grep -q "Got INT signal: debug level 5 until the next INT, then back to 3" "$TMP/alpha.log"
+kill -0 "$sluiced" || die "sluiced stopped on SIGINT"
+kill -INT "$sluiced"
+wait_for 10 "back to the debug level" grep -q "Got INT signal: back to debug level 3" "$TMP/alpha.log"
+"$SLUICECTL" -c "$TMP/alpha" pid >/dev/null || die "sluiced does not answer after two SIGINTs"
+log "ok: SIGINT toggled the debug level and sluiced went on"
 
 log "--- stop"
 kill -TERM "$sluiced"
