@@ -222,6 +222,25 @@ struct Worker::Impl {
         c.spare_buffers_free.store(free_list.size(), std::memory_order_relaxed);
     }
 
+    // A provided-buffer ring of `entries` for buffer group `group`, registered and empty. Set up
+    // by hand: liburing 2.3 has no io_uring_setup_buf_ring. ~Impl unmaps it.
+    Status register_buffer_ring(std::uint32_t entries, std::uint16_t group, io_uring_buf_ring*& out,
+                                std::size_t& bytes) {
+        bytes = entries * sizeof(io_uring_buf);
+        void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (memory == MAP_FAILED) return fail("buffer ring: {}", std::strerror(errno));
+        out = static_cast<io_uring_buf_ring*>(memory);
+        io_uring_buf_reg reg{};
+        reg.ring_addr = reinterpret_cast<std::uint64_t>(memory);
+        reg.ring_entries = entries;
+        reg.bgid = group;
+        if (const int r = io_uring_register_buf_ring(&ring, &reg, 0); r < 0)
+            return fail("io_uring_register_buf_ring: {} (provided buffer rings need Linux 5.19)",
+                        std::strerror(-r));
+        io_uring_buf_ring_init(out);
+        return {};
+    }
+
     // A TUN buffer is provided from kHeadroom on, as a plain read fills it: the tunnel headers
     // are then written in front of the frame without moving it.
     void give_to_tun_ring(std::uint32_t b) noexcept {
@@ -623,19 +642,8 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerSetup& setup, WorkerR
         return fail("{}: buffer pool of {} MiB: {}", who, kBuffers * kBufferSize >> 20, std::strerror(errno));
     w.pool = static_cast<std::uint8_t*>(pool);
 
-    // The provided-buffer ring, set up by hand: liburing 2.3 has no io_uring_setup_buf_ring.
-    w.buf_ring_bytes = kRecvBuffers * sizeof(io_uring_buf);
-    void* br = ::mmap(nullptr, w.buf_ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (br == MAP_FAILED) return fail("{}: buffer ring: {}", who, std::strerror(errno));
-    w.buf_ring = static_cast<io_uring_buf_ring*>(br);
-    io_uring_buf_reg reg{};
-    reg.ring_addr = reinterpret_cast<std::uint64_t>(br);
-    reg.ring_entries = kRecvBuffers;
-    reg.bgid = kBufferGroup;
-    if (r = io_uring_register_buf_ring(&w.ring, &reg, 0); r < 0)
-        return fail("{}: io_uring_register_buf_ring: {} (provided buffer rings need Linux 5.19)", who,
-                    std::strerror(-r));
-    io_uring_buf_ring_init(w.buf_ring);
+    if (auto s = w.register_buffer_ring(kRecvBuffers, kBufferGroup, w.buf_ring, w.buf_ring_bytes); !s)
+        return fail("{}: UDP {}", who, s.error().message);
     for (std::uint32_t b = 0; b < kRecvBuffers; ++b) {
         w.home[b] = Home::recv_ring;
         io_uring_buf_ring_add(w.buf_ring, w.buffer(b), kBufferSize, static_cast<unsigned short>(b),
@@ -672,18 +680,10 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerSetup& setup, WorkerR
     const bool plain_forced = forced != nullptr && std::string_view(forced) == "plain";
     if (plain_forced) w.tun_multishot = false;
     if (w.tun_multishot) {
-        w.tun_buf_ring_bytes = kTunBuffers * sizeof(io_uring_buf);
-        void* tr =
-            ::mmap(nullptr, w.tun_buf_ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (tr == MAP_FAILED) return fail("{}: TUN buffer ring: {}", who, std::strerror(errno));
-        w.tun_buf_ring = static_cast<io_uring_buf_ring*>(tr);
-        io_uring_buf_reg tun_reg{};
-        tun_reg.ring_addr = reinterpret_cast<std::uint64_t>(tr);
-        tun_reg.ring_entries = kTunBuffers;
-        tun_reg.bgid = kTunBufferGroup;
-        if (r = io_uring_register_buf_ring(&w.ring, &tun_reg, 0); r < 0)
-            return fail("{}: io_uring_register_buf_ring (TUN): {}", who, std::strerror(-r));
-        io_uring_buf_ring_init(w.tun_buf_ring);
+        if (auto s =
+                w.register_buffer_ring(kTunBuffers, kTunBufferGroup, w.tun_buf_ring, w.tun_buf_ring_bytes);
+            !s)
+            return fail("{}: TUN {}", who, s.error().message);
         for (std::uint32_t b = kRecvBuffers; b < kRecvBuffers + kTunBuffers; ++b) {
             w.home[b] = Home::tun_ring;
             w.give_to_tun_ring(b);
