@@ -238,9 +238,8 @@ std::vector<std::string> render_stats_table(const StatsReport& r) {
     std::vector<std::string> worker_drops;
     for (const WorkerStats& w : r.workers) {
         auto get = [&w](std::string_view name) {
-            for (const auto& [n, v] : w.counters)
-                if (n == name) return std::to_string(v);
-            return std::string("-");
+            const auto v = w.counter(name);
+            return v ? std::to_string(*v) : std::string("-");
         };
         workers.push_back({std::to_string(w.index), get("rx_packets"), get("rx_bytes"), get("tx_packets"),
                            get("tx_bytes"), get("tun_rx_packets"), get("tun_tx_packets"), get("batches"),
@@ -257,11 +256,7 @@ std::vector<std::string> render_stats_table(const StatsReport& r) {
     std::vector<std::vector<std::string>> rings{{"worker", "cqes/batch", "submits", "sq full", "cq ovfl",
                                                  "recv bufs", "lowest", "spare", "event ring", "inj ring"}};
     for (const WorkerStats& w : r.workers) {
-        auto get = [&w](std::string_view name) -> std::uint64_t {
-            for (const auto& [n, v] : w.counters)
-                if (n == name) return v;
-            return 0;
-        };
+        auto get = [&w](std::string_view name) { return w.counter(name).value_or(0); };
         const std::uint64_t batches = get("batches");
         const std::string per_batch = batches == 0
                                           ? std::string("-")

@@ -52,6 +52,13 @@ struct WorkerStats {
     std::uint32_t index = 0;
     std::vector<std::pair<std::string_view, std::uint64_t>> counters;
     std::array<std::uint64_t, abi::kDropReasonCount> drops{};
+
+    // The counter of that name, nullopt if there is none.
+    [[nodiscard]] std::optional<std::uint64_t> counter(std::string_view name) const {
+        for (const auto& [n, v] : counters)
+            if (n == name) return v;
+        return std::nullopt;
+    }
 };
 
 struct MetaStats {

@@ -63,10 +63,9 @@ TEST_CASE("stats: a worker's ring and buffer figures, and how full its rings are
     const auto workers = worker_stats(region);
     REQUIRE(workers.size() == 1);
     auto value = [&](std::string_view name) -> std::uint64_t {
-        for (const auto& [n, v] : workers[0].counters)
-            if (n == name) return v;
-        FAIL("no counter " << name);
-        return 0;
+        const auto v = workers[0].counter(name);
+        if (!v) FAIL("no counter " << name);
+        return v.value_or(0);
     };
     CHECK(value("completions") == 10);
     CHECK(value("recv_buffers_free") == 250);
